@@ -1,0 +1,1 @@
+"""Plain data shared by every layer: errors, run state, inputs and neutral views."""

@@ -1,0 +1,72 @@
+"""Render customer replies and internal notes in a Jinja2 sandbox.
+
+Every `{{ value }}` is escaped for mrkdwn on output (the `finalize` hook), so whatever an agent typed
+can never become a mention, a link or template code. Text the app composes itself is `Trusted`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from chatbot.rendering.escape import Trusted, escape_mrkdwn
+
+
+class TemplateProblem(Exception):
+    """A template is missing, does not compile or failed to render."""
+
+
+class Renderer:
+    def __init__(self, templates_dir: str | Path) -> None:
+        self.templates_dir = Path(templates_dir)
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(str(self.templates_dir)),
+            undefined=jinja2.StrictUndefined,
+            finalize=escape_mrkdwn,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self._inline = lru_cache(maxsize=1024)(self.env.from_string)
+
+    def has_template(self, name: str) -> bool:
+        try:
+            self.env.get_template(name)
+        except jinja2.TemplateNotFound:
+            return False
+        except jinja2.TemplateSyntaxError:
+            return True
+        return True
+
+    def check(self, source: str | None = None, name: str | None = None) -> set[str]:
+        """Compile an inline template or a file; return the variables it reads from the context."""
+        try:
+            if name is not None:
+                assert self.env.loader is not None
+                source, _, _ = self.env.loader.get_source(self.env, name)
+            assert source is not None
+            ast = self.env.parse(source)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateProblem(f"template '{exc.name}' not found under {self.templates_dir}/") from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateProblem(f"template does not compile (line {exc.lineno}): {exc.message}") from exc
+        return set(meta.find_undeclared_variables(ast))
+
+    def render_inline(self, source: str, context: Mapping[str, Any]) -> Trusted:
+        try:
+            return Trusted(self._inline(source).render(context).strip())
+        except jinja2.TemplateError as exc:
+            raise TemplateProblem(f"template failed to render: {exc}") from exc
+
+    def render_file(self, name: str, context: Mapping[str, Any]) -> Trusted:
+        try:
+            return Trusted(self.env.get_template(name).render(context).strip())
+        except jinja2.TemplateError as exc:
+            raise TemplateProblem(f"template '{name}' failed to render: {exc}") from exc
