@@ -50,7 +50,9 @@ def _lint_playbook(
                 if choice.next not in pb.steps:
                     edges_ok = False
                     yield Issue(
-                        f, pb.line(step.id, "choices", i, "next"), step.id,
+                        f,
+                        pb.line(step.id, "choices", i, "next"),
+                        step.id,
                         f"choice '{choice.label}' leads to unknown step '{choice.next}'",
                     )
         elif step.next is not None and step.next not in pb.steps:
@@ -67,7 +69,9 @@ def _lint_playbook(
                 )
             if field.pii and spec.tier == 1:
                 yield Issue(
-                    f, pb.line(step.id, "fields", i, "pii"), step.id,
+                    f,
+                    pb.line(step.id, "fields", i, "pii"),
+                    step.id,
                     f"field '{field.id}' may hold PII in a Tier 1 playbook; it is withheld from Tier 1 views",
                     "warning",
                 )
@@ -93,16 +97,19 @@ def _lint_playbook(
         if out is None or step.id not in reachable:
             continue
         known = defined[step.id]
-        if out.kind in (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE) and groups is not None:
-            if out.group not in groups:
-                yield Issue(
-                    f, pb.line(step.id, "outcome", "group"), step.id,
-                    f"escalation group '{out.group}' is not in the configuration",
-                )
+        escalates = out.kind in (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
+        if escalates and groups is not None and out.group not in groups:
+            yield Issue(
+                f,
+                pb.line(step.id, "outcome", "group"),
+                step.id,
+                f"escalation group '{out.group}' is not in the configuration",
+            )
         for i, need in enumerate(out.needs):
             if need not in known:
-                yield Issue(f, pb.line(step.id, "outcome", "needs", i), step.id,
-                            _missing(f"needs `{need}`", need, all_fields))
+                yield Issue(
+                    f, pb.line(step.id, "outcome", "needs", i), step.id, _missing(f"needs `{need}`", need, all_fields)
+                )
         if out.kind != OutcomeKind.RESOLVED and not out.reply and not out.reply_template:
             yield Issue(f, pb.line(step.id, "outcome"), step.id, "outcome has no customer `reply`", "warning")
         allowed = known | RESERVED_NAMES | globals_
@@ -162,7 +169,7 @@ def _find_cycle(pb: LoadedPlaybook) -> list[str] | None:
                 state[path.pop()] = 2
                 iters.pop()
             elif state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             elif nxt not in state:
                 state[nxt] = 1
                 path.append(nxt)
@@ -214,8 +221,7 @@ def _jump_cycles(catalog: Catalog) -> Iterator[Issue]:
                 if frozenset(path) not in reported:
                     reported.add(frozenset(path))
                     pb = catalog.get(start)
-                    yield Issue(pb.path, pb.line(first_step, "jump"), first_step,
-                                "jump cycle: " + " -> ".join(path))
+                    yield Issue(pb.path, pb.line(first_step, "jump"), first_step, "jump cycle: " + " -> ".join(path))
                 continue
             for _, target in jumps[node]:
                 if target is not None and (target == start or target not in path):

@@ -147,9 +147,7 @@ class Engine:
     def render_context(self, state: RunState, *, include_pii: bool = False) -> dict[str, Any]:
         """What reply, note and escalation templates can read."""
         pii = self._pii_fields(state)
-        fields = {
-            k: (PII_WITHHELD if k in pii and not include_pii else v) for k, v in state.fields.items()
-        }
+        fields = {k: (PII_WITHHELD if k in pii and not include_pii else v) for k, v in state.fields.items()}
         pb = self.catalog.get(state.playbook)
         return {
             **fields,
