@@ -94,9 +94,10 @@ def _lint_playbook(
     globals_ = set(renderer.env.globals)
     for step in spec.steps:
         out = step.outcome
-        if out is None or step.id not in reachable:
+        if out is None:
             continue
-        known = defined[step.id]
+        # An unreachable outcome is already an error; still check its templates, without path analysis.
+        known = defined[step.id] if step.id in reachable else frozenset(all_fields)
         escalates = out.kind in (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
         if escalates and groups is not None and out.group not in groups:
             yield Issue(

@@ -81,13 +81,21 @@ def parse_playbook(text: str, path: str) -> tuple[LoadedPlaybook | None, list[Is
     try:
         data, source = load_with_lines(text)
     except YamlSourceError as exc:
-        return None, [Issue(path, exc.line, None, exc.message)]
+        return None, [Issue(path, min(exc.line, text.count("\n") or 1), None, exc.message)]
     if not isinstance(data, dict):
         return None, [Issue(path, 1, None, "a playbook file must be a mapping with id, title, steps, ...")]
     try:
         spec = Playbook.model_validate(data)
     except ValidationError as exc:
-        return None, [_issue_from_error(err, data, source, path) for err in exc.errors()]
+        errors = exc.errors()
+        # pydantic adds "too short" for a list whose items all failed; the item errors say more.
+        inner = {tuple(e["loc"][:-1]) for e in errors if len(e["loc"]) > 1}
+        errors = [
+            e
+            for e in errors
+            if not (e["type"] == "too_short" and any(loc[: len(e["loc"])] == tuple(e["loc"]) for loc in inner))
+        ]
+        return None, [_issue_from_error(err, data, source, path) for err in errors]
     steps = {}
     issues = []
     for i, step in enumerate(spec.steps):

@@ -62,7 +62,7 @@ class Engine:
         action, actor, at = answer.action, answer.actor, answer.at
         if isinstance(action, Restart):
             fresh = self.start(state.playbook, actor, at)
-            return fresh.bump(version=state.version, started_by=state.started_by, started_at=state.started_at)
+            return replace(fresh, version=state.version + 1, started_by=state.started_by, started_at=state.started_at)
         if isinstance(action, Back):
             return self._back(state)
         if state.status != RunStatus.ACTIVE:

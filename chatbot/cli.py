@@ -1,0 +1,112 @@
+"""`chatbot` command line: serve the Slack app, and the tools playbook authors use."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from chatbot.config import Config, ConfigError, load_config
+from chatbot.domain.errors import PlaybookErrors, UnknownPlaybook
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config, _ = load_config(args.config or os.environ.get("CHATBOT_CONFIG") or None)
+    return config
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from chatbot.engine.catalog import check_playbooks
+
+    config = _config(args)
+    checked = check_playbooks(config, args.paths or None)
+    for issue in checked.issues:
+        print(issue)
+    errors = len(checked.errors)
+    warnings = len(checked.issues) - errors
+    failed = errors > 0 or (args.strict and warnings > 0)
+    verdict = "FAILED" if failed else "ok"
+    print(f"{len(checked.catalog)} playbooks, {errors} errors, {warnings} warnings: {verdict}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from chatbot.engine.catalog import build_engine
+
+    return build_engine(_config(args))
+
+
+def cmd_playbooks(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    width = max(len(pb.id) for pb in engine.catalog)
+    for pb in engine.catalog:
+        outcomes = sum(1 for s in pb.spec.steps if s.outcome is not None)
+        print(
+            f"{pb.id:<{width}}  tier {pb.spec.tier}  {len(pb.spec.steps):>3} steps  {outcomes:>2} outcomes  {pb.spec.title}"
+        )
+    return 0
+
+
+def _find(engine, name: str) -> str:  # type: ignore[no-untyped-def]
+    found = engine.catalog.search(name)
+    if len(found) == 1:
+        return str(found[0].id)
+    known = ", ".join(pb.id for pb in engine.catalog)
+    if not found:
+        raise UnknownPlaybook(f"No playbook matches '{name}'. Known: {known}")
+    raise UnknownPlaybook(f"'{name}' matches several playbooks: {', '.join(p.id for p in found)}")
+
+
+def cmd_try(args: argparse.Namespace) -> int:
+    from chatbot.adapters.console import Console
+
+    engine = _engine(args)
+    return Console(engine, _config(args)).run(_find(engine, args.playbook))
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from chatbot.engine.graph import to_dot, to_mermaid
+
+    engine = _engine(args)
+    pb = engine.catalog.get(_find(engine, args.playbook))
+    sys.stdout.write(to_dot(pb) if args.format == "dot" else to_mermaid(pb))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatbot", description=__doc__)
+    parser.add_argument("--config", help="configuration YAML (default: $CHATBOT_CONFIG or config/example.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="lint playbooks; non-zero exit on any error")
+    p.add_argument("paths", nargs="*", help="playbook files or folders (default: the configured playbooks folder)")
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("playbooks", help="list the playbooks")
+    p.set_defaults(func=cmd_playbooks)
+
+    p = sub.add_parser("try", help="walk a playbook in the terminal (answers may be piped on stdin)")
+    p.add_argument("playbook", help="playbook id or words of its title")
+    p.set_defaults(func=cmd_try)
+
+    p = sub.add_parser("graph", help="draw a playbook's decision tree")
+    p.add_argument("playbook", help="playbook id or words of its title")
+    p.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    p.set_defaults(func=cmd_graph)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, PlaybookErrors) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except UnknownPlaybook as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
