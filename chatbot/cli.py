@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from chatbot.config import Config, ConfigError, load_config
 from chatbot.domain.errors import PlaybookErrors, UnknownPlaybook
+from chatbot.runtime_errors import SettingsError, StartupError
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -43,7 +45,8 @@ def cmd_playbooks(args: argparse.Namespace) -> int:
     for pb in engine.catalog:
         outcomes = sum(1 for s in pb.spec.steps if s.outcome is not None)
         print(
-            f"{pb.id:<{width}}  tier {pb.spec.tier}  {len(pb.spec.steps):>3} steps  {outcomes:>2} outcomes  {pb.spec.title}"
+            f"{pb.id:<{width}}  tier {pb.spec.tier}  {len(pb.spec.steps):>3} steps  {outcomes:>2} outcomes  "
+            f"{pb.spec.title}"
         )
     return 0
 
@@ -74,10 +77,60 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from chatbot.serve import serve
+    from chatbot.settings import Settings
+
+    settings = Settings.from_env()
+    config, _ = load_config(args.config or settings.config_path)
+    asyncio.run(serve(settings, config, host=args.host))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from chatbot.settings import DEFAULT_DATABASE_URL
+    from chatbot.storage import current_revision, head_revision, normalize_url, redact_url, upgrade
+
+    url = normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    asyncio.run(upgrade(url))
+    print(f"{redact_url(url)}: at revision {asyncio.run(current_revision(url))} (head {head_revision()})")
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from chatbot.manifest import manifest_yaml
+
+    if not args.socket_mode and not args.url:
+        print("give --url https://your-host (the public address of `chatbot serve`), or --socket-mode", file=sys.stderr)
+        return 2
+    if args.url and not args.url.startswith("https://"):
+        print("--url must start with https:// (Slack only calls HTTPS request URLs)", file=sys.stderr)
+        return 2
+    sys.stdout.write(manifest_yaml(_config(args), args.url or "", args.name, args.socket_mode))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatbot", description=__doc__)
     parser.add_argument("--config", help="configuration YAML (default: $CHATBOT_CONFIG or config/example.yaml)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with $SLACK_APP_TOKEN)")
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema at $DATABASE_URL")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("manifest", help="print the Slack app manifest (YAML) to paste at api.slack.com/apps")
+    p.add_argument("--url", help="public base URL of `chatbot serve`, e.g. https://support-bot.example.org")
+    p.add_argument("--name", default="Support Playbooks", help="the app's display name")
+    p.add_argument("--socket-mode", action="store_true", help="no request URLs: the app connects out over Socket Mode")
+    p.set_defaults(func=cmd_manifest)
 
     p = sub.add_parser("validate", help="lint playbooks; non-zero exit on any error")
     p.add_argument("paths", nargs="*", help="playbook files or folders (default: the configured playbooks folder)")
@@ -100,9 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.func(args))
-    except (ConfigError, PlaybookErrors) as exc:
+    except (ConfigError, PlaybookErrors, SettingsError, StartupError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except UnknownPlaybook as exc:

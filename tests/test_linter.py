@@ -67,7 +67,8 @@ def test_schema_errors_unknown_key_and_dead_end():
 
 def test_invalid_yaml_names_the_line():
     assert messages("bad-yaml.yaml") == [
-        f"{B}/bad-yaml.yaml:2: invalid YAML: expected ',' or ']', but got '<stream end>'"
+        f"{B}/bad-yaml.yaml:2: invalid YAML: did not find expected ',' or ']' "
+        "(while parsing a flow sequence that starts on line 2)"
     ]
 
 

@@ -109,7 +109,7 @@ class Console:
             self.out.write(line if line.endswith("\n") else line + "\n")  # echo piped answers into the transcript
         return line.strip()
 
-    def _control(self, text: str) -> Action | None | bool:
+    def _control(self, text: str) -> Action | bool | None:
         """Back/restart/quit typed anywhere; False when `text` is not one of them."""
         low = text.lower()
         if low in ("b", "back"):
@@ -162,8 +162,9 @@ class Console:
             try:
                 self.engine.step(state, Answer(Submit(values), state.version, ACTOR, self.clock()))
             except InvalidFields as exc:
+                labels = {f.id: f.label for f in view.fields}
                 for fid, msg in exc.errors.items():
-                    self._say(f"! {fid}: {msg}")
+                    self._say(f"! {labels.get(fid, fid)}: {msg}")
                 todo = [f for f in view.fields if f.id in exc.errors]
                 continue
             return Submit(values)

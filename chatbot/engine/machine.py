@@ -147,8 +147,9 @@ class Engine:
     def render_context(self, state: RunState, *, include_pii: bool = False) -> dict[str, Any]:
         """What reply, note and escalation templates can read."""
         pii = self._pii_fields(state)
-        fields = {k: (PII_WITHHELD if k in pii and not include_pii else v) for k, v in state.fields.items()}
-        pb = self.catalog.get(state.playbook)
+        # An empty PII field stays empty, so `{% if field %}` means the same with and without withholding.
+        fields = {k: (PII_WITHHELD if k in pii and v and not include_pii else v) for k, v in state.fields.items()}
+        pb = self.catalog.get(state.current)  # after a jump, the playbook whose outcome this is
         return {
             **fields,
             "fields": fields,

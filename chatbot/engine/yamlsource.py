@@ -33,7 +33,11 @@ class SourceMap:
         return 1
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser keeps line marks too and is ~10x faster on 2,000-step playbooks; fall back when absent.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
     """YAML 1.2 booleans: only true/false. Support leads write `label: Yes` and mean the word."""
 
 
@@ -53,7 +57,10 @@ def load_with_lines(text: str) -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise YamlSourceError(line, f"invalid YAML: {exc.problem or exc}") from exc
+        context = ""
+        if exc.context and exc.context_mark:
+            context = f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        raise YamlSourceError(line, f"invalid YAML: {exc.problem or exc}{context}") from exc
     smap = SourceMap()
     if node is None:
         return None, smap

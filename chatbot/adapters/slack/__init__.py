@@ -1,0 +1,1 @@
+"""Slack adapter: translate requests into service calls and neutral views into Block Kit."""

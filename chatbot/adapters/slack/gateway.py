@@ -1,0 +1,84 @@
+"""Every Slack Web API call the services need, counted in metrics, through one retrying client."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View as SlackView
+from slack_sdk.web.async_client import AsyncWebClient
+
+from chatbot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+USERGROUP_TTL = 300.0  # usergroups.users.list is Tier 2 (20/min): cache membership
+
+
+class SlackGateway:
+    def __init__(self, client: AsyncWebClient, session: aiohttp.ClientSession, metrics: Metrics) -> None:
+        self.client = client
+        self.session = session
+        self.metrics = metrics
+        self._usergroups: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def _call(self, method: str, *, form: bool = False, **kwargs: Any) -> dict[str, Any]:
+        # Slack takes JSON bodies on write methods only; read methods get form fields.
+        try:
+            if form:
+                response = await self.client.api_call(method, params=kwargs)
+            else:
+                response = await self.client.api_call(method, json=kwargs)
+        except SlackApiError as exc:
+            self.metrics.api_calls.labels(method, str(exc.response.get("error", "error"))).inc()
+            raise
+        except Exception:
+            self.metrics.api_calls.labels(method, "exception").inc()
+            raise
+        self.metrics.api_calls.labels(method, "ok").inc()
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def post_message(self, channel: str, text: str, blocks: Sequence[Block], thread_ts: str | None = None) -> str:
+        args: dict[str, Any] = {"channel": channel, "text": text, "blocks": [b.to_dict() for b in blocks]}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        data = await self._call("chat.postMessage", **args)
+        return str(data["ts"])
+
+    async def update_message(self, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> None:
+        await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=[b.to_dict() for b in blocks])
+
+    async def post_ephemeral(self, channel: str, user: str, text: str, blocks: Sequence[Block] | None = None) -> None:
+        args: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if blocks:
+            args["blocks"] = [b.to_dict() for b in blocks]
+        await self._call("chat.postEphemeral", **args)
+
+    async def open_view(self, trigger_id: str, view: SlackView) -> None:
+        await self._call("views.open", trigger_id=trigger_id, view=view.to_dict())
+
+    async def respond(self, response_url: str, payload: dict[str, Any]) -> None:
+        """Post to an interaction's response_url (works 5 times in 30 minutes; used for ephemeral notices)."""
+        started = time.perf_counter()
+        async with self.session.post(response_url, json=payload, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+            ok = resp.status < 300
+            self.metrics.api_calls.labels("response_url", "ok" if ok else f"http_{resp.status}").inc()
+            if not ok:
+                log.warning(
+                    "response_url answered %s after %.0f ms", resp.status, (time.perf_counter() - started) * 1e3
+                )
+
+    async def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        cached = self._usergroups.get(usergroup)
+        now = time.monotonic()
+        if cached and now - cached[0] < USERGROUP_TTL:
+            return cached[1]
+        data = await self._call("usergroups.users.list", form=True, usergroup=usergroup)
+        members = frozenset(str(u) for u in data.get("users", []))
+        self._usergroups[usergroup] = (now, members)
+        return members

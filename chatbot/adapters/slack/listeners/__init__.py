@@ -1,0 +1,15 @@
+"""Listener registration, one module per kind of Slack request. Listeners stay thin: ack, parse, call a service."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from chatbot.adapters.slack.context import SlackDeps
+from chatbot.adapters.slack.listeners import actions, commands, events, views
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)
+    events.register(app, deps)

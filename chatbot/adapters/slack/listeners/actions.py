@@ -1,0 +1,124 @@
+"""Buttons on a session message: choices, Continue, Back, Restart, Cancel, the form button and the picker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from chatbot.adapters.slack import ids
+from chatbot.adapters.slack.context import SlackDeps
+from chatbot.adapters.slack.forms import form_modal
+from chatbot.adapters.slack.guard import guarded
+from chatbot.adapters.slack.listeners.commands import start_for
+from chatbot.adapters.slack.sessions import failure_notifier, update_session
+from chatbot.domain.errors import StaleAnswer
+from chatbot.domain.run import Action
+from chatbot.services.triage import Session
+
+STALE = "Someone (maybe you, with a double click) already answered this step; the message now shows the current step."
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
+    container = body.get("container") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    return (
+        channel,
+        str(container.get("message_ts") or ""),
+        str((body.get("user") or {}).get("id", "")),
+        body.get("response_url"),
+    )
+
+
+def _first_action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        raise ids.BadPayload("no action in the payload")
+    return actions[0]
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    async def ephemeral(response_url: str | None, text: str) -> None:
+        if response_url:
+            await deps.gateway.respond(
+                response_url, {"response_type": "ephemeral", "replace_original": False, "text": text}
+            )
+
+    async def refresh(run_id: str, channel: str, ts: str) -> None:
+        if channel and ts:
+            await update_session(deps, await deps.triage.load(run_id), channel, ts)
+
+    async def apply(ack: AsyncAck, body: dict[str, Any], ref: ids.RunRef, action: Action) -> None:
+        channel, ts, user, response_url = _where(body)
+        try:
+            session: Session = await deps.triage.answer(ref.run_id, action, version=ref.version, actor=user)
+        except StaleAnswer:
+            await ack()
+
+            async def stale() -> None:
+                await ephemeral(response_url, STALE)
+                await refresh(ref.run_id, channel, ts)
+
+            deps.background.spawn(stale(), what="stale-click notice")
+            return
+        await ack()
+        deps.background.spawn(
+            update_session(deps, session, channel or session.channel_id, ts or session.message_ts or ""),
+            what=f"updating session {ref.run_id}",
+            on_failure=failure_notifier(deps, response_url=response_url, channel=channel, user=user),
+        )
+
+    @app.action(ids.CHOICE)
+    @guarded(deps, "action")
+    async def choice(ack: AsyncAck, body: dict[str, Any]) -> None:
+        ref = ids.RunRef.decode(_first_action(body).get("value"))
+        await apply(ack, body, ref, ids.choice_action(ref))
+
+    @app.action(ids.NAV)
+    @guarded(deps, "action")
+    async def nav(ack: AsyncAck, body: dict[str, Any]) -> None:
+        act = _first_action(body)
+        await apply(ack, body, ids.RunRef.decode(act.get("value")), ids.nav_action(str(act.get("action_id"))))
+
+    @app.action(ids.OPEN_FORM)
+    @guarded(deps, "action")
+    async def open_form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        ref = ids.RunRef.decode(_first_action(body).get("value"))
+        channel, ts, user, response_url = _where(body)
+        session = await deps.triage.load(ref.run_id)
+        await ack()
+        if session.state.version != ref.version or session.view.kind != "collect":
+
+            async def stale() -> None:
+                await ephemeral(response_url, STALE)
+                await refresh(ref.run_id, channel, ts)
+
+            deps.background.spawn(stale(), what="stale form button")
+            return
+        trigger = str(body.get("trigger_id", ""))
+        deps.background.spawn(
+            deps.gateway.open_view(trigger, form_modal(session.view, ref)),
+            what=f"opening form for {ref.run_id}",
+            on_failure=failure_notifier(deps, response_url=response_url, channel=channel, user=user),
+        )
+
+    @app.action(ids.PICK)
+    @guarded(deps, "action")
+    async def pick(ack: AsyncAck, body: dict[str, Any]) -> None:
+        act = _first_action(body)
+        playbook_id = str((act.get("selected_option") or {}).get("value", ""))
+        channel, _ts, user, response_url = _where(body)
+        await deps.access.check_start(user, channel)
+        await start_for(
+            deps,
+            ack,
+            playbook_id,
+            body,
+            channel=channel,
+            user=user,
+            team=str((body.get("team") or {}).get("id", "")),
+            response_url=response_url,
+            ack_args={},
+        )
+        if response_url:  # the picker has done its job
+            deps.background.spawn(deps.gateway.respond(response_url, {"delete_original": True}), what="remove picker")

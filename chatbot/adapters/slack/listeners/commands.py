@@ -1,0 +1,88 @@
+"""`/triage`: help, the playbook picker, and starting a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from chatbot.adapters.slack import blocks
+from chatbot.adapters.slack.context import SlackDeps
+from chatbot.adapters.slack.guard import guarded
+from chatbot.adapters.slack.sessions import failure_notifier, post_session
+from chatbot.rendering.escape import escape_mrkdwn
+
+
+def help_text(command: str) -> str:
+    return (
+        f"*{command}* walks you through a support playbook, step by step, in this channel.\n"
+        f"• `{command}` shows the list of playbooks to pick from\n"
+        f"• `{command} clever-access` starts that playbook; `{command} clever login` searches titles\n"
+        f"• `{command} help` shows this help\n"
+        "Click the answer that fits; *Back* undoes the last answer, *Restart* starts over. At the end you get the "
+        "customer reply and the internal note, ready to paste. Never type personal data (names, birth dates, "
+        "addresses) into a Tier 1 session: use user, class or child IDs."
+    )
+
+
+async def start_for(
+    deps: SlackDeps,
+    ack: AsyncAck,
+    playbook_id: str,
+    body: dict[str, Any],
+    *,
+    channel: str,
+    user: str,
+    team: str,
+    response_url: str | None,
+    ack_args: dict[str, Any],
+) -> None:
+    """Create the run (durably, before the ack), then post its message after the ack."""
+    session = await deps.triage.start(playbook_id, actor=user, team_id=team, channel_id=channel)
+    await ack(**ack_args)
+    deps.background.spawn(
+        post_session(deps, session, response_url),
+        what=f"posting session {session.run_id}",
+        on_failure=failure_notifier(deps, response_url=response_url, channel=channel, user=user),
+    )
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    name = deps.config.commands.triage
+
+    @app.command(name)
+    @guarded(deps, "command")
+    async def triage(ack: AsyncAck, body: dict[str, Any]) -> None:
+        text = str(body.get("text") or "").strip()
+        user, channel = str(body.get("user_id", "")), str(body.get("channel_id", ""))
+        if text.lower() in ("help", "?", "-h", "--help"):
+            await ack(response_type="ephemeral", text=help_text(name))
+            return
+        await deps.access.check_start(user, channel)
+        catalog = deps.triage.engine.catalog
+        if not text:
+            msg = blocks.picker([(pb.id, pb.spec.title) for pb in catalog], "Which playbook fits this ticket?")
+            await ack(response_type="ephemeral", text=msg.text, blocks=msg.as_dicts())
+            return
+        found = catalog.search(text)
+        if not found:
+            await ack(
+                response_type="ephemeral",
+                text=f"No playbook matches “{escape_mrkdwn(text)}”. Type `{name}` for the list, or `{name} help`.",
+            )
+            return
+        if len(found) > 1:
+            msg = blocks.picker([(pb.id, pb.spec.title) for pb in found], f"{len(found)} playbooks match; pick one:")
+            await ack(response_type="ephemeral", text=msg.text, blocks=msg.as_dicts())
+            return
+        await start_for(
+            deps,
+            ack,
+            found[0].id,
+            body,
+            channel=channel,
+            user=user,
+            team=str(body.get("team_id", "")),
+            response_url=body.get("response_url"),
+            ack_args={},
+        )

@@ -1,0 +1,139 @@
+"""The HTTP front: `POST /slack/events` (verified, size- and shape-checked, then bolt), `/healthz`, `/metrics`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from chatbot.metrics import Metrics
+from chatbot.services.clock import Clock
+from chatbot.storage import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Slack's own payloads stay far below this
+EVENTS_PATH = "/slack/events"
+
+
+class Malformed(Exception):
+    pass
+
+
+def classify(body: str, content_type: str) -> tuple[str, dict[str, Any]]:
+    """The kind of Slack request (for metrics and dedup) and its decoded payload; Malformed if it is neither."""
+    if content_type.startswith("application/json"):
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise Malformed("body is not JSON") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            raise Malformed("JSON body without a type")
+        return str(data["type"]), data
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(body, keep_blank_values=True, strict_parsing=False)
+        if "payload" in form:
+            try:
+                data = json.loads(form["payload"][0])
+            except ValueError as exc:
+                raise Malformed("payload is not JSON") from exc
+            if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+                raise Malformed("payload without a type")
+            return str(data["type"]), data
+        if "command" in form:
+            return "slash_command", {k: v[0] for k, v in form.items()}
+        raise Malformed("form body with neither payload nor command")
+    raise Malformed(f"unsupported content type {content_type!r}")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+class SlackFront:
+    def __init__(self, bolt: AsyncApp, store: Store, metrics: Metrics, signing_secret: str, clock: Clock) -> None:
+        self.bolt = bolt
+        self.clock = clock
+        self.store = store
+        self.metrics = metrics
+        self.verifier = SignatureVerifier(signing_secret)
+
+    async def events(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        kind = "unknown"
+        try:
+            response = await self._events(request)
+            kind = response.headers.get("X-Chatbot-Kind", kind)
+            return response
+        finally:
+            self.metrics.ack_seconds.labels(kind).observe(time.perf_counter() - started)
+
+    async def _events(self, request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return self._refuse(400, "body too large", "oversized")
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            return self._refuse(400, "body too large", "oversized")
+        if not self._signed(raw, request):
+            return self._refuse(401, "invalid request", "unsigned")
+        try:
+            body = raw.decode("utf-8")
+            kind, payload = classify(body, request.content_type or "")
+        except (UnicodeDecodeError, Malformed) as exc:
+            log.warning("refused a malformed Slack request: %s", exc)
+            return self._refuse(400, "malformed request", "malformed")
+        if kind == "event_callback":
+            event_id = str(payload.get("event_id") or "")
+            if event_id and not await self.store.claim_event(f"event:{event_id}", self.clock()):
+                # A retry (X-Slack-Retry-Num) or duplicate delivery of an event already handled.
+                self.metrics.requests.labels(kind, "duplicate").inc()
+                return web.Response(status=200, headers={"X-Slack-No-Retry": "1", "X-Chatbot-Kind": kind})
+        bolt_response = await self.bolt.async_dispatch(AsyncBoltRequest(body=body, headers=dict(request.headers)))
+        response = await to_aiohttp_response(bolt_response)
+        response.headers["X-Chatbot-Kind"] = kind
+        self.metrics.requests.labels(kind, str(response.status)).inc()
+        return response
+
+    def _signed(self, raw: bytes, request: web.Request) -> bool:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        signature = request.headers.get("X-Slack-Signature")
+        if not timestamp or not signature or not timestamp.isdigit():
+            return False
+        return self.verifier.is_valid(raw, timestamp, signature)
+
+    def _refuse(self, status: int, message: str, reason: str) -> web.Response:
+        self.metrics.requests.labels(reason, str(status)).inc()
+        response = _error(status, message)
+        response.headers["X-Chatbot-Kind"] = reason
+        return response
+
+
+def build_web_app(front: SlackFront | None, store: Store, metrics: Metrics) -> web.Application:
+    """`front` is None in Socket Mode, where only the health and metrics endpoints are served."""
+    app = web.Application(client_max_size=MAX_BODY * 2)
+    if front is not None:
+        app.router.add_post(EVENTS_PATH, front.events)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        ok = await store.ping()
+        return web.json_response({"ok": ok, "database": "ok" if ok else "unreachable"}, status=200 if ok else 503)
+
+    async def metrics_endpoint(_request: web.Request) -> web.Response:
+        try:
+            metrics.active_runs.set(await store.count_active_runs())
+        except Exception:  # the metrics page must still render when the database is down
+            log.warning("could not count active runs for /metrics", exc_info=True)
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    return app

@@ -1,0 +1,63 @@
+"""`chatbot manifest`: the Slack app manifest, so creating the app is a paste."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from chatbot.config import Config
+
+BOT_SCOPES = [
+    "commands",  # slash commands
+    "chat:write",  # session messages, escalation pings
+    "chat:write.public",  # post in public channels the bot was not invited to (group channels)
+    "app_mentions:read",  # help when mentioned
+    "users:read",  # names and presence of supervisors
+    "usergroups:read",  # access by user group
+]
+
+
+def build_manifest(
+    config: Config, url: str, name: str = "Support Playbooks", socket_mode: bool = False
+) -> dict[str, Any]:
+    events_url = url.rstrip("/") + "/slack/events"
+    commands = config.commands
+    # Only commands the app answers: a listed command without a listener would fail in front of users.
+    descriptions = {commands.triage: ("Walk a support playbook", "[playbook id or words | help]")}
+    slash = []
+    for command, (description, hint) in descriptions.items():
+        entry: dict[str, Any] = {"command": command, "description": description, "should_escape": False}
+        if hint:
+            entry["usage_hint"] = hint
+        if not socket_mode:
+            entry["url"] = events_url
+        slash.append(entry)
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    events: dict[str, Any] = {"bot_events": ["app_mention"]}
+    if not socket_mode:
+        interactivity["request_url"] = events_url
+        events["request_url"] = events_url
+    return {
+        "display_information": {
+            "name": name,
+            "description": "Support escalation procedures as interactive playbooks",
+            "background_color": "#2c3e50",
+        },
+        "features": {
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": slash,
+        },
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": {
+            "event_subscriptions": events,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_yaml(config: Config, url: str, name: str = "Support Playbooks", socket_mode: bool = False) -> str:
+    return yaml.safe_dump(build_manifest(config, url, name, socket_mode), sort_keys=False, allow_unicode=True)

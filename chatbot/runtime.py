@@ -1,0 +1,84 @@
+"""Composition root: build every part from settings and configuration. Nothing lives at module level."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+
+from chatbot.adapters.slack.app import build_app
+from chatbot.adapters.slack.background import Background
+from chatbot.adapters.slack.client import build_client
+from chatbot.adapters.slack.context import SlackDeps
+from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.config import Config
+from chatbot.engine.catalog import build_engine
+from chatbot.metrics import Metrics
+from chatbot.runtime_errors import StartupError
+from chatbot.services.access import AccessPolicy
+from chatbot.services.clock import Clock, system_clock
+from chatbot.services.triage import TriageService
+from chatbot.settings import Settings
+from chatbot.storage import Store, create_engine, current_revision, head_revision, normalize_url, redact_url, upgrade
+
+log = logging.getLogger(__name__)
+
+
+async def open_store(database_url: str) -> Store:
+    """Connect; migrate SQLite automatically, and refuse a PostgreSQL database that `chatbot migrate` has not run on."""
+    url = normalize_url(database_url)
+    if url.startswith("sqlite"):
+        await upgrade(url)
+    else:
+        current, head = await current_revision(url), head_revision()
+        if current != head:
+            raise StartupError(
+                f"database {redact_url(url)} is at revision {current or 'none'}, not {head}: run `chatbot migrate`"
+            )
+    return Store(create_engine(url))
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: Config
+    store: Store
+    metrics: Metrics
+    http: aiohttp.ClientSession
+    deps: SlackDeps
+    bolt: AsyncApp
+
+    @classmethod
+    async def create(cls, settings: Settings, config: Config, clock: Clock = system_clock) -> Runtime:
+        engine = build_engine(config)  # raises PlaybookErrors with the linter's messages
+        store = await open_store(settings.database_url)
+        metrics = Metrics()
+        # One HTTP session for every Web API call: a new connection per call costs more than the call itself.
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
+        client = build_client(settings.slack_bot_token.reveal(), settings.slack_api_url, http, metrics)
+        gateway = SlackGateway(client, http, metrics)
+        deps = SlackDeps(
+            config=config,
+            triage=TriageService(engine, store, clock),
+            gateway=gateway,
+            access=AccessPolicy(config.access, gateway.usergroup_members),
+            background=Background(),
+            metrics=metrics,
+            store=store,
+            clock=clock,
+        )
+        bolt = build_app(client, deps)
+        log.info(
+            "ready: %d playbooks, database %s, Slack API %s",
+            len(engine.catalog),
+            redact_url(normalize_url(settings.database_url)),
+            client.base_url,
+        )
+        return cls(settings, config, store, metrics, http, deps, bolt)
+
+    async def close(self) -> None:
+        await self.deps.background.drain()
+        await self.http.close()
+        await self.store.close()

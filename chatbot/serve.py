@@ -1,0 +1,53 @@
+"""`chatbot serve`: the Slack app over HTTP (or Socket Mode), with /healthz and /metrics, until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from chatbot.adapters.slack.server import SlackFront, build_web_app
+from chatbot.config import Config
+from chatbot.runtime import Runtime
+from chatbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, config: Config, host: str = "0.0.0.0") -> None:
+    runtime = await Runtime.create(settings, config)
+    front = None
+    if not settings.socket_mode:
+        assert settings.slack_signing_secret is not None  # Settings.from_env guarantees it in HTTP mode
+        front = SlackFront(
+            runtime.bolt, runtime.store, runtime.metrics, settings.slack_signing_secret.reveal(), runtime.deps.clock
+        )
+    runner = web.AppRunner(build_web_app(front, runtime.store, runtime.metrics), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, settings.port)
+    await site.start()
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert settings.slack_app_token is not None
+        socket_handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token.reveal())
+        await socket_handler.connect_async()
+        log.info("Socket Mode connected; /healthz and /metrics on port %d", settings.port)
+    else:
+        log.info("listening on http://%s:%d/slack/events", host, settings.port)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()
+        await runtime.close()

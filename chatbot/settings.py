@@ -1,0 +1,80 @@
+"""Settings from the environment (secrets live only here), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/chatbot.sqlite3"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+class Secret(str):
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: Secret
+    slack_signing_secret: Secret | None
+    slack_app_token: Secret | None = None
+    slack_api_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 3000
+    config_path: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        bot = get("SLACK_BOT_TOKEN")
+        if bot is None:
+            raise SettingsError("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) from the Slack app's page")
+        if not bot.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        app_token = get("SLACK_APP_TOKEN")
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
+        signing = get("SLACK_SIGNING_SECRET")
+        if signing is None and app_token is None:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests (or set SLACK_APP_TOKEN "
+                "for Socket Mode)"
+            )
+        api_url = get("SLACK_API_URL")
+        if api_url is not None and not api_url.startswith(("http://", "https://")):
+            raise SettingsError(f"SLACK_API_URL must be an http(s) URL, not {api_url!r}")
+        port_text = get("PORT") or "3000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"PORT must be a TCP port number, not {port_text!r}")
+        return cls(
+            slack_bot_token=Secret(bot),
+            slack_signing_secret=Secret(signing) if signing else None,
+            slack_app_token=Secret(app_token) if app_token else None,
+            slack_api_url=api_url if api_url is None or api_url.endswith("/") else api_url + "/",
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            port=int(port_text),
+            config_path=get("CHATBOT_CONFIG"),
+        )

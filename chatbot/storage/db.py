@@ -1,0 +1,153 @@
+"""Database URLs and engines: SQLite (aiosqlite) for one box, PostgreSQL (asyncpg) for anything shared.
+
+`normalize_url` turns what operators paste (Heroku's `postgres://…`, plain `sqlite:///…`) into async driver URLs;
+`create_engine` sets the per-backend connection options; `redact_url` is what may go in logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shlex
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite+aiosqlite:///data/chatbot.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Connection option: begin SQLite transactions with BEGIN IMMEDIATE (take the write lock up front).
+SQLITE_BEGIN_IMMEDIATE = "chatbot_sqlite_begin_immediate"
+
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg"}
+_SQLITE_SCHEMES = {"sqlite", "sqlite+aiosqlite", "sqlite+pysqlite"}
+
+
+def normalize_url(url: str) -> str:
+    """The async-driver URL for `url`; empty means the default SQLite file (its folder is created).
+
+    `postgres://` and `postgresql://` become `postgresql+asyncpg://` (a libpq `sslmode=` becomes asyncpg's `ssl=`),
+    `sqlite://` becomes `sqlite+aiosqlite://`, and the folder of a SQLite database file is created if missing.
+    Everything after the scheme is kept as written.
+    """
+    url = url.strip() or DEFAULT_URL
+    parsed = make_url(url)  # raises ArgumentError for what is not a URL
+    rest = url.partition("://")[2]
+    if parsed.drivername in _POSTGRES_SCHEMES:
+        if "sslmode" in parsed.query and "ssl" not in parsed.query:
+            rest = re.sub(r"([?&])sslmode=", r"\1ssl=", rest)
+        return f"postgresql+asyncpg://{rest}"
+    if parsed.drivername in _SQLITE_SCHEMES:
+        _make_sqlite_folder(parsed)
+        return f"sqlite+aiosqlite://{rest}"
+    return url
+
+
+def _make_sqlite_folder(url: URL) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or url.query.get("mode") == "memory":
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password replaced by `***`, safe for logs."""
+    try:
+        return make_url(url.strip() or DEFAULT_URL).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for `url` (normalized first); extra keyword arguments go to `create_async_engine`.
+
+    SQLite connections get WAL journaling, a 5 s busy timeout and foreign keys, and SQLAlchemy (not the driver)
+    emits BEGIN, so DDL is transactional. PostgreSQL connections are pinged before use; libpq-style
+    `options=-c name=value` in the URL (e.g. `-csearch_path=chatbot`) become asyncpg server settings.
+    """
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(parsed, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        options = parsed.query.get("options")
+        if options:
+            if not isinstance(options, str):
+                raise ValueError("give the 'options' URL parameter once")
+            parsed = parsed.difference_update_query(["options"])
+            connect_args = dict(kwargs.pop("connect_args", {}))
+            settings = dict(connect_args.get("server_settings", {}))
+            settings.update(_pg_options(options))
+            connect_args["server_settings"] = settings
+            kwargs["connect_args"] = connect_args
+    return create_async_engine(parsed, **kwargs)
+
+
+def _pg_options(options: str) -> dict[str, str]:
+    """libpq's `options` (`-c a=b -cc=d --e=f`) as server settings."""
+    settings: dict[str, str] = {}
+    tokens = shlex.split(options)
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "-c" and index + 1 < len(tokens):
+            index += 1
+            setting = tokens[index]
+        elif token.startswith(("-c", "--")):
+            setting = token[2:]
+        else:
+            raise ValueError(f"unsupported PostgreSQL option {token!r}: use -c name=value")
+        name, sep, value = setting.partition("=")
+        if not sep or not name:
+            raise ValueError(f"unsupported PostgreSQL option {setting!r}: use -c name=value")
+        settings[name.replace("-", "_")] = value
+        index += 1
+    return settings
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN (see _sqlite_on_begin): the driver's legacy mode skips it for DDL and SELECT.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode")
+        mode = str(cursor.fetchone()[0]).lower()
+        if mode not in ("wal", "memory"):
+            # WAL is stored in the file, so this succeeds once per database. The switch needs an exclusive lock and
+            # SQLite may refuse it at once (no busy wait) while another connection is busy: then a later connection
+            # switches, and this one works in the old mode meanwhile.
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as exc:
+                log.debug("SQLite journal_mode=WAL deferred: %s", exc)
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def ping(engine: AsyncEngine, max_seconds: float = 5.0) -> bool:
+    """True when the database answers `SELECT 1` within `max_seconds` (for /healthz); never raises."""
+    try:
+        async with asyncio.timeout(max_seconds), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # a health check reports failure, whatever its cause
+        log.warning("database ping failed: %s: %s", type(exc).__name__, exc)
+        return False
+    return True

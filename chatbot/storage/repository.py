@@ -1,0 +1,194 @@
+"""`Store`: every read and write the app makes, each in one short transaction, returning plain records."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from chatbot.storage.db import ping
+from chatbot.storage.records import AuditRecord, RunRecord
+from chatbot.storage.tables import AuditEventRow, ProcessedEventRow, RunRow
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at.isoformat()} given; use a timezone-aware one")
+    return at.astimezone(UTC)
+
+
+def _detail_json(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    """The app's persistence: runs with compare-and-set saves, an append-only audit trail, and idempotency keys.
+
+    The store owns `engine` and disposes of it in `close()`. Every method is one transaction; a run's state and the
+    audit event describing the change are committed together or not at all.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    # Runs
+
+    async def create_run(
+        self,
+        *,
+        run_id: str,
+        playbook_id: str,
+        playbook_version: str,
+        state_json: str,
+        version: int,
+        status: str,
+        team_id: str,
+        channel_id: str,
+        owner_id: str,
+        actor: str,
+        at: datetime,
+    ) -> RunRecord:
+        """Insert a run and its "start" audit event; a duplicate `run_id` raises `IntegrityError`."""
+        at = _aware(at)
+        row = RunRow(
+            id=run_id,
+            playbook_id=playbook_id,
+            playbook_version=playbook_version,
+            state_json=state_json,
+            version=version,
+            status=status,
+            team_id=team_id,
+            channel_id=channel_id,
+            message_ts=None,
+            owner_id=owner_id,
+            created_at=at,
+            updated_at=at,
+        )
+        detail = {"playbook_id": playbook_id, "playbook_version": playbook_version, "version": version}
+        event = _audit_row(run_id, at, actor, "start", detail)
+        async with self._sessions.begin() as session:
+            session.add(row)
+            await session.flush()  # the run before its audit event, whose foreign key points at it
+            session.add(event)
+            return RunRecord.from_row(row)
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or None."""
+        async with self._sessions() as session:
+            row = await session.get(RunRow, run_id)
+            return RunRecord.from_row(row) if row is not None else None
+
+    async def get_run_by_message(self, channel_id: str, message_ts: str) -> RunRecord | None:
+        """The run whose Slack message is `message_ts` in `channel_id`, or None."""
+        query = select(RunRow).where(RunRow.channel_id == channel_id, RunRow.message_ts == message_ts).limit(1)
+        async with self._sessions() as session:
+            row = (await session.scalars(query)).first()
+            return RunRecord.from_row(row) if row is not None else None
+
+    async def save_run(
+        self,
+        run_id: str,
+        *,
+        expected_version: int,
+        state_json: str,
+        version: int,
+        status: str,
+        actor: str,
+        action: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> bool:
+        """Compare-and-set: store the new state only if the run is still at `expected_version`, with its audit event.
+
+        Returns False, having written nothing, when the run is missing or another writer saved first.
+        """
+        at = _aware(at)
+        statement = (
+            update(RunRow)
+            .where(RunRow.id == run_id, RunRow.version == expected_version)
+            .values(state_json=state_json, version=version, status=status, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        event = _audit_row(run_id, at, actor, action, detail)
+        async with self._sessions.begin() as session:
+            result = cast(CursorResult[Any], await session.execute(statement))
+            if result.rowcount != 1:
+                return False
+            session.add(event)
+            return True
+
+    async def set_message(self, run_id: str, channel_id: str, message_ts: str) -> bool:
+        """Record where the run's Slack message lives; False if there is no such run."""
+        statement = (
+            update(RunRow)
+            .where(RunRow.id == run_id)
+            .values(channel_id=channel_id, message_ts=message_ts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            result = cast(CursorResult[Any], await session.execute(statement))
+            return result.rowcount == 1
+
+    async def count_active_runs(self) -> int:
+        """How many runs are active (for metrics and /healthz)."""
+        query = select(func.count()).select_from(RunRow).where(RunRow.status == "active")
+        async with self._sessions() as session:
+            return int((await session.execute(query)).scalar_one())
+
+    # Audit trail (append-only: nothing here updates or deletes)
+
+    async def append_audit(
+        self, *, run_id: str | None, actor: str, action: str, detail: dict[str, Any], at: datetime
+    ) -> int:
+        """Append an audit event on its own (for a run, or for none) and return its id."""
+        row = _audit_row(run_id, _aware(at), actor, action, detail)
+        async with self._sessions.begin() as session:
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def audit(self, run_id: str) -> list[AuditRecord]:
+        """The run's audit events, oldest first."""
+        query = select(AuditEventRow).where(AuditEventRow.run_id == run_id).order_by(AuditEventRow.id)
+        async with self._sessions() as session:
+            return [AuditRecord.from_row(row) for row in await session.scalars(query)]
+
+    # Idempotency of Slack deliveries
+
+    async def claim_event(self, key: str, at: datetime) -> bool:
+        """True the first time `key` is claimed, False for a retry or duplicate delivery (even a concurrent one)."""
+        values = {"key": key, "at": _aware(at)}
+        async with self._sessions.begin() as session:
+            if self.engine.dialect.name == "postgresql":
+                pg = postgresql.insert(ProcessedEventRow).values(values).on_conflict_do_nothing(index_elements=["key"])
+                result = await session.execute(pg.returning(ProcessedEventRow.key))
+            else:
+                lite = sqlite.insert(ProcessedEventRow).values(values).on_conflict_do_nothing(index_elements=["key"])
+                result = await session.execute(lite.returning(ProcessedEventRow.key))
+            return result.scalar_one_or_none() is not None
+
+    async def prune(self, older_than: datetime) -> int:
+        """Forget processed-event keys claimed before `older_than`; returns how many were removed."""
+        statement = delete(ProcessedEventRow).where(ProcessedEventRow.at < _aware(older_than))
+        async with self._sessions.begin() as session:
+            result = cast(CursorResult[Any], await session.execute(statement))
+            return result.rowcount
+
+    # Lifecycle
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        return await ping(self.engine)
+
+    async def close(self) -> None:
+        """Close every pooled connection; the store cannot be used afterwards."""
+        await self.engine.dispose()
+
+
+def _audit_row(run_id: str | None, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> AuditEventRow:
+    return AuditEventRow(run_id=run_id, at=at, actor=actor, action=action, detail_json=_detail_json(detail))
