@@ -316,7 +316,7 @@ class FakeSlack:
         if delay is not None and not delay.effect_first:
             await self._sleep(delay)
         fault = self.faults.take_failure(RESPONSE_URL_METHOD)
-        status, answer, headers = 200, {"ok": True}, {}
+        headers: dict[str, str] = {}
         if fault is not None:
             status, answer, headers = fault.status, fault.body(), fault.headers()
             post.outcome = "fault"
