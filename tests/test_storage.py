@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -36,47 +35,12 @@ from chatbot.storage import (
 from chatbot.storage.db import DEFAULT_URL, _pg_options
 from chatbot.storage.migrate import downgrade
 from chatbot.storage.tables import UTCDateTime, metadata, new_run_id
+from tests.conftest import BACKENDS
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 TABLES = {"runs", "audit_events", "processed_events"}
 T0 = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL,
-            reason="set TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) to test PostgreSQL",
-        ),
-    ),
-]
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    parsed = make_url(normalize_url(url)).update_query_dict({"options": f"-csearch_path={schema}"})
-    return parsed.render_as_string(hide_password=False)
-
-
-@pytest.fixture(params=BACKENDS)
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty, never-migrated database: a fresh SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'chatbot.sqlite3'}"
-        return
-    schema = f"test_storage_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, poolclass=NullPool)
-    try:
-        async with admin.begin() as connection:  # fails loudly (no skip) when the server is unreachable
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            yield _with_search_path(PG_URL, schema)
-        finally:
-            async with admin.begin() as connection:
-                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture
@@ -390,7 +354,7 @@ async def test_postgres_tests_use_their_own_schema(db_url: str) -> None:
             where = await connection.execute(
                 text("SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_name = 'runs'")
             )
-            assert schema.startswith("test_storage_")
+            assert schema.startswith("test_")
             assert schema in set(where.scalars())
     finally:
         await engine.dispose()

@@ -83,12 +83,15 @@ class SlackFront:
         raw = await request.content.read(MAX_BODY + 1)
         if len(raw) > MAX_BODY:
             return self._refuse(400, "body too large", "oversized")
-        if not self._signed(raw, request):
+        try:
+            body = raw.decode("utf-8")  # Slack sends UTF-8; anything else cannot even be checked
+        except UnicodeDecodeError:
+            return self._refuse(400, "malformed request", "malformed")
+        if not self._signed(body, request):
             return self._refuse(401, "invalid request", "unsigned")
         try:
-            body = raw.decode("utf-8")
             kind, payload = classify(body, request.content_type or "")
-        except (UnicodeDecodeError, Malformed) as exc:
+        except Malformed as exc:
             log.warning("refused a malformed Slack request: %s", exc)
             return self._refuse(400, "malformed request", "malformed")
         if kind == "event_callback":
@@ -103,12 +106,12 @@ class SlackFront:
         self.metrics.requests.labels(kind, str(response.status)).inc()
         return response
 
-    def _signed(self, raw: bytes, request: web.Request) -> bool:
+    def _signed(self, body: str, request: web.Request) -> bool:
         timestamp = request.headers.get("X-Slack-Request-Timestamp")
         signature = request.headers.get("X-Slack-Signature")
         if not timestamp or not signature or not timestamp.isdigit():
             return False
-        return self.verifier.is_valid(raw, timestamp, signature)
+        return self.verifier.is_valid(body, timestamp, signature)
 
     def _refuse(self, status: int, message: str, reason: str) -> web.Response:
         self.metrics.requests.labels(reason, str(status)).inc()

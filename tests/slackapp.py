@@ -1,0 +1,149 @@
+"""Drive the real app over HTTP like Slack does: signed requests in, a fake Slack Web API out."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatbot.adapters.slack.server import SlackFront, build_web_app
+from chatbot.config import Config, load_config
+from chatbot.runtime import Runtime
+from chatbot.settings import Secret, Settings
+from chatbot.storage import normalize_url, upgrade
+from tests.fakeslack import (
+    DEFAULT_CHANNEL_ID,
+    DEFAULT_USER_ID,
+    FakeSlack,
+    SlackReply,
+    SlackSender,
+    block_actions_body,
+    selected_option,
+    serving,
+    slash_command_body,
+    view_submission_body,
+)
+from tests.helpers import ROOT
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-123-456-testtoken"
+
+
+def example_config(**overrides: Any) -> Config:
+    config, _ = load_config(ROOT / "config" / "example.yaml")
+    data = {**config.model_dump(), "playbooks_dir": str(ROOT / "playbooks"), "templates_dir": str(ROOT / "templates")}
+    return Config.model_validate({**data, **overrides})
+
+
+@dataclass
+class App:
+    """One running app (a replica) with its own HTTP port, sharing the fake Slack and the database."""
+
+    slack: FakeSlack
+    runtime: Runtime
+    url: str
+    sender: SlackSender
+    _names: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def post(self, body: Any, content_type: str | None = None, **kwargs: Any) -> SlackReply:
+        return await self.sender.post(self.url + "/slack/events", body, content_type, **kwargs)
+
+    async def settle(self) -> None:
+        """Wait until the work the app does after acking (message posts and updates) is finished."""
+        await self.runtime.deps.background.drain()
+
+    async def command(self, text: str = "", *, user: str = DEFAULT_USER_ID, channel: str = DEFAULT_CHANNEL_ID,
+                      command: str = "/triage") -> SlackReply:
+        response_url = self.slack.response_url(f"cmd-{next(self._names)}", channel=channel, user_id=user)
+        reply = await self.post(slash_command_body(command, text, user, channel, response_url=response_url))
+        await self.settle()
+        return reply
+
+    def session(self, channel: str = DEFAULT_CHANNEL_ID) -> dict[str, Any]:
+        """The newest message the app posted in `channel`, as Slack shows it now (after updates)."""
+        return self.slack.messages[channel][-1]
+
+    @staticmethod
+    def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        found = {}
+        for block in message.get("blocks", []):
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("type") == "button":
+                    found[element["text"]["text"]] = element
+        return found
+
+    async def click(self, label: str, *, user: str = DEFAULT_USER_ID, message: dict[str, Any] | None = None,
+                    settle: bool = True) -> SlackReply:
+        message = message or self.session()
+        button = self.buttons(message).get(label)
+        assert button is not None, f"no button {label!r}; buttons: {list(self.buttons(message))}"
+        channel = message.get("channel", DEFAULT_CHANNEL_ID)
+        response_url = self.slack.response_url(
+            f"act-{next(self._names)}", channel=channel, message_ts=message["ts"], user_id=user
+        )
+        body = block_actions_body(
+            button["action_id"], button.get("value"), text=label, user_id=user, channel_id=channel, message=message,
+            response_url=response_url, trigger_id=self.slack.issue_trigger_id(user),
+        )
+        reply = await self.post(body)
+        if settle:
+            await self.settle()
+        return reply
+
+    async def pick(self, playbook_id: str, *, user: str = DEFAULT_USER_ID) -> SlackReply:
+        response_url = self.slack.response_url(f"pick-{next(self._names)}", channel=DEFAULT_CHANNEL_ID, user_id=user,
+                                               ephemeral=True)
+        body = block_actions_body("triage.pick", playbook_id, action_type="static_select", user_id=user,
+                                  response_url=response_url, is_ephemeral=True)
+        reply = await self.post(body)
+        await self.settle()
+        return reply
+
+    def last_view(self) -> dict[str, Any]:
+        call = self.slack.calls_to("views.open")[-1]
+        return self.slack.views[call.response["view"]["id"]]
+
+    async def submit(self, values: dict[str, str], *, view: dict[str, Any] | None = None,
+                     user: str = DEFAULT_USER_ID) -> SlackReply:
+        view = view or self.last_view()
+        state: dict[str, dict[str, Any]] = {}
+        for block in view["blocks"]:
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            value = values.get(block["block_id"], "")
+            if element["type"] == "static_select":
+                state[block["block_id"]] = {"value": selected_option(value) if value else {"type": "static_select",
+                                                                                              "selected_option": None}}
+            elif element["type"] == "datepicker":
+                state[block["block_id"]] = {"value": {"type": "datepicker", "selected_date": value or None}}
+            else:
+                state[block["block_id"]] = {"value": {"type": element["type"], "value": value or None}}
+        reply = await self.post(view_submission_body(values=state, view=view, user_id=user))
+        await self.settle()
+        return reply
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """Everything a person reads in a message, for assertions."""
+    return json.dumps(message.get("blocks", []), ensure_ascii=False)
+
+
+@asynccontextmanager
+async def running_app(slack: FakeSlack, database_url: str, config: Config | None = None) -> AsyncIterator[App]:
+    settings = Settings(
+        slack_bot_token=Secret(TOKEN), slack_signing_secret=Secret(SECRET), slack_api_url=slack.api_url,
+        database_url=database_url,
+    )
+    if not normalize_url(database_url).startswith("sqlite"):
+        await upgrade(normalize_url(database_url))  # `chatbot migrate`, as a PostgreSQL deployment runs it
+    runtime = await Runtime.create(settings, config or example_config())
+    front = SlackFront(runtime.bolt, runtime.store, runtime.metrics, SECRET, runtime.deps.clock)
+    try:
+        async with serving(build_web_app(front, runtime.store, runtime.metrics)) as url, SlackSender(SECRET) as sender:
+            yield App(slack, runtime, url, sender)
+    finally:
+        await runtime.close()
