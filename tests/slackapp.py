@@ -55,8 +55,14 @@ class App:
         """Wait until the work the app does after acking (message posts and updates) is finished."""
         await self.runtime.deps.background.drain()
 
-    async def command(self, text: str = "", *, user: str = DEFAULT_USER_ID, channel: str = DEFAULT_CHANNEL_ID,
-                      command: str = "/triage") -> SlackReply:
+    async def command(
+        self,
+        text: str = "",
+        *,
+        user: str = DEFAULT_USER_ID,
+        channel: str = DEFAULT_CHANNEL_ID,
+        command: str = "/triage",
+    ) -> SlackReply:
         response_url = self.slack.response_url(f"cmd-{next(self._names)}", channel=channel, user_id=user)
         reply = await self.post(slash_command_body(command, text, user, channel, response_url=response_url))
         await self.settle()
@@ -75,8 +81,9 @@ class App:
                     found[element["text"]["text"]] = element
         return found
 
-    async def click(self, label: str, *, user: str = DEFAULT_USER_ID, message: dict[str, Any] | None = None,
-                    settle: bool = True) -> SlackReply:
+    async def click(
+        self, label: str, *, user: str = DEFAULT_USER_ID, message: dict[str, Any] | None = None, settle: bool = True
+    ) -> SlackReply:
         message = message or self.session()
         button = self.buttons(message).get(label)
         assert button is not None, f"no button {label!r}; buttons: {list(self.buttons(message))}"
@@ -85,8 +92,14 @@ class App:
             f"act-{next(self._names)}", channel=channel, message_ts=message["ts"], user_id=user
         )
         body = block_actions_body(
-            button["action_id"], button.get("value"), text=label, user_id=user, channel_id=channel, message=message,
-            response_url=response_url, trigger_id=self.slack.issue_trigger_id(user),
+            button["action_id"],
+            button.get("value"),
+            text=label,
+            user_id=user,
+            channel_id=channel,
+            message=message,
+            response_url=response_url,
+            trigger_id=self.slack.issue_trigger_id(user),
         )
         reply = await self.post(body)
         if settle:
@@ -94,10 +107,17 @@ class App:
         return reply
 
     async def pick(self, playbook_id: str, *, user: str = DEFAULT_USER_ID) -> SlackReply:
-        response_url = self.slack.response_url(f"pick-{next(self._names)}", channel=DEFAULT_CHANNEL_ID, user_id=user,
-                                               ephemeral=True)
-        body = block_actions_body("triage.pick", playbook_id, action_type="static_select", user_id=user,
-                                  response_url=response_url, is_ephemeral=True)
+        response_url = self.slack.response_url(
+            f"pick-{next(self._names)}", channel=DEFAULT_CHANNEL_ID, user_id=user, ephemeral=True
+        )
+        body = block_actions_body(
+            "triage.pick",
+            playbook_id,
+            action_type="static_select",
+            user_id=user,
+            response_url=response_url,
+            is_ephemeral=True,
+        )
         reply = await self.post(body)
         await self.settle()
         return reply
@@ -106,8 +126,9 @@ class App:
         call = self.slack.calls_to("views.open")[-1]
         return self.slack.views[call.response["view"]["id"]]
 
-    async def submit(self, values: dict[str, str], *, view: dict[str, Any] | None = None,
-                     user: str = DEFAULT_USER_ID) -> SlackReply:
+    async def submit(
+        self, values: dict[str, str], *, view: dict[str, Any] | None = None, user: str = DEFAULT_USER_ID
+    ) -> SlackReply:
         view = view or self.last_view()
         state: dict[str, dict[str, Any]] = {}
         for block in view["blocks"]:
@@ -116,8 +137,9 @@ class App:
             element = block["element"]
             value = values.get(block["block_id"], "")
             if element["type"] == "static_select":
-                state[block["block_id"]] = {"value": selected_option(value) if value else {"type": "static_select",
-                                                                                              "selected_option": None}}
+                state[block["block_id"]] = {
+                    "value": selected_option(value) if value else {"type": "static_select", "selected_option": None}
+                }
             elif element["type"] == "datepicker":
                 state[block["block_id"]] = {"value": {"type": "datepicker", "selected_date": value or None}}
             else:
@@ -135,7 +157,9 @@ def message_text(message: dict[str, Any]) -> str:
 @asynccontextmanager
 async def running_app(slack: FakeSlack, database_url: str, config: Config | None = None) -> AsyncIterator[App]:
     settings = Settings(
-        slack_bot_token=Secret(TOKEN), slack_signing_secret=Secret(SECRET), slack_api_url=slack.api_url,
+        slack_bot_token=Secret(TOKEN),
+        slack_signing_secret=Secret(SECRET),
+        slack_api_url=slack.api_url,
         database_url=database_url,
     )
     if not normalize_url(database_url).startswith("sqlite"):

@@ -63,24 +63,38 @@ async def test_walk_clever_access_to_escalation_by_clicking(app, slack):
     view = app.last_view()
     assert view["callback_id"] == "triage.form.submit"
     assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == [
-        "school_name", "district_name", "school_salesforce_id", "district_salesforce_id", "school_clever_id",
+        "school_name",
+        "district_name",
+        "school_salesforce_id",
+        "district_salesforce_id",
+        "school_clever_id",
         "district_clever_id",
     ]
-    reply = await app.submit({
-        "school_name": "Lincoln <!channel>", "district_name": "Springfield", "school_salesforce_id": "bad",
-        "district_salesforce_id": "001A0000001abcDEFG", "school_clever_id": "0123456789abcdef01234567",
-        "district_clever_id": "0123456789abcdef01234568",
-    })
+    reply = await app.submit(
+        {
+            "school_name": "Lincoln <!channel>",
+            "district_name": "Springfield",
+            "school_salesforce_id": "bad",
+            "district_salesforce_id": "001A0000001abcDEFG",
+            "school_clever_id": "0123456789abcdef01234567",
+            "district_clever_id": "0123456789abcdef01234568",
+        }
+    )
     assert reply.status == 200
     assert reply.body == {
         "response_action": "errors",
         "errors": {"school_salesforce_id": "A Salesforce ID has 15 or 18 letters and digits."},
     }
-    reply = await app.submit({
-        "school_name": "Lincoln <!channel>", "district_name": "Springfield", "school_salesforce_id": "001A0000001abcD",
-        "district_salesforce_id": "001A0000001abcDEFG", "school_clever_id": "0123456789abcdef01234567",
-        "district_clever_id": "0123456789abcdef01234568",
-    })
+    reply = await app.submit(
+        {
+            "school_name": "Lincoln <!channel>",
+            "district_name": "Springfield",
+            "school_salesforce_id": "001A0000001abcD",
+            "district_salesforce_id": "001A0000001abcDEFG",
+            "school_clever_id": "0123456789abcdef01234567",
+            "district_clever_id": "0123456789abcdef01234568",
+        }
+    )
     assert reply.status == 200 and reply.text == ""
     text = message_text(app.session())
     assert "Outcome: Escalate to Tier 2" in text
@@ -255,14 +269,21 @@ async def test_button_value_from_another_app_version_is_refused_politely(app, sl
 
 
 async def test_url_verification(app):
-    reply = await app.post(json.dumps({"type": "url_verification", "challenge": "abc123", "token": "t"}).encode(),
-                           "application/json")
+    reply = await app.post(
+        json.dumps({"type": "url_verification", "challenge": "abc123", "token": "t"}).encode(), "application/json"
+    )
     assert reply.status == 200 and "abc123" in reply.text
 
 
 async def test_retried_event_is_processed_once(app, slack):
-    event = {"type": "app_mention", "user": AGENT, "text": "<@U0FAKEBOT> help", "ts": "1700000000.000100",
-             "channel": CHANNEL, "event_ts": "1700000000.000100"}
+    event = {
+        "type": "app_mention",
+        "user": AGENT,
+        "text": "<@U0FAKEBOT> help",
+        "ts": "1700000000.000100",
+        "channel": CHANNEL,
+        "event_ts": "1700000000.000100",
+    }
     body = event_body(event, event_id="Ev0RETRY01")
     assert (await app.post(body)).status == 200
     await app.settle()

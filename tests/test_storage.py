@@ -42,7 +42,6 @@ TABLES = {"runs", "audit_events", "processed_events"}
 T0 = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 
-
 @pytest.fixture
 async def store(db_url: str) -> AsyncIterator[Store]:
     await upgrade(db_url)
