@@ -85,7 +85,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     config, _ = load_config(args.config or settings.config_path)
-    asyncio.run(serve(settings, config, host=args.host))
+    asyncio.run(serve(settings, config, host=args.host, worker=not args.no_worker))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from chatbot.serve import work
+    from chatbot.settings import Settings
+
+    settings = Settings.from_env(http=False)
+    config, _ = load_config(args.config or settings.config_path)
+    asyncio.run(work(settings, config))
     return 0
 
 
@@ -121,7 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with $SLACK_APP_TOKEN)")
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    p.add_argument("--no-worker", action="store_true", help="leave pings and timers to a separate `chatbot worker`")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="deliver escalation pings and run re-escalation timers (with serve --no-worker)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema at $DATABASE_URL")
     p.set_defaults(func=cmd_migrate)

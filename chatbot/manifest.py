@@ -23,8 +23,11 @@ def build_manifest(
 ) -> dict[str, Any]:
     events_url = url.rstrip("/") + "/slack/events"
     commands = config.commands
-    # Only commands the app answers: a listed command without a listener would fail in front of users.
-    descriptions = {commands.triage: ("Walk a support playbook", "[playbook id or words | help]")}
+    descriptions = {
+        commands.triage: ("Walk a support playbook", "[playbook id or words | help]"),
+        commands.oncall: ("Who is on call; mark yourself away or back", "[away [until] | back | help]"),
+        commands.escalate: ("Escalate a case to a supervisor group by hand", ""),
+    }
     slash = []
     for command, (description, hint) in descriptions.items():
         entry: dict[str, Any] = {"command": command, "description": description, "should_escape": False}

@@ -31,6 +31,16 @@ class Metrics:
             "chatbot_slack_api_retries", "Slack Web API retries by reason", ["reason"], registry=self.registry
         )
         self.active_runs = Gauge("chatbot_active_runs", "Playbook runs not yet finished", registry=self.registry)
+        self.jobs = Counter(
+            "chatbot_jobs", "Jobs run by the worker, by kind and result", ["kind", "result"], registry=self.registry
+        )
+        self.ping_latency = Histogram(
+            "chatbot_ping_latency_seconds",
+            "From an escalation's creation to its first ping in Slack",
+            buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+            registry=self.registry,
+        )
+        self.pending_jobs = Gauge("chatbot_pending_jobs", "Jobs waiting to run", registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -17,8 +17,10 @@ from chatbot.config import Config
 from chatbot.engine.catalog import build_engine
 from chatbot.metrics import Metrics
 from chatbot.runtime_errors import StartupError
+from chatbot.scheduler.worker import Worker
 from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock, system_clock
+from chatbot.services.escalations import EscalationService
 from chatbot.services.triage import TriageService
 from chatbot.settings import Settings
 from chatbot.storage import Store, create_engine, current_revision, head_revision, normalize_url, redact_url, upgrade
@@ -49,25 +51,35 @@ class Runtime:
     http: aiohttp.ClientSession
     deps: SlackDeps
     bolt: AsyncApp
+    worker: Worker
 
     @classmethod
-    async def create(cls, settings: Settings, config: Config, clock: Clock = system_clock) -> Runtime:
+    async def create(
+        cls, settings: Settings, config: Config, clock: Clock = system_clock, *, worker_timeout: int = 10
+    ) -> Runtime:
         engine = build_engine(config)  # raises PlaybookErrors with the linter's messages
         store = await open_store(settings.database_url)
         metrics = Metrics()
         # One HTTP session for every Web API call: a new connection per call costs more than the call itself.
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
-        client = build_client(settings.slack_bot_token.reveal(), settings.slack_api_url, http, metrics)
+        token = settings.slack_bot_token.reveal()
+        client = build_client(token, settings.slack_api_url, http, metrics)
         gateway = SlackGateway(client, http, metrics)
+        escalations = EscalationService(config, store, engine, clock, gateway.usergroup_members)
+        triage = TriageService(engine, store, clock, escalations=escalations)
+        worker_client = build_client(token, settings.slack_api_url, http, metrics, worker_timeout, retries=False)
+        worker = Worker(config, store, SlackGateway(worker_client, http, metrics), triage, clock, metrics)
         deps = SlackDeps(
             config=config,
-            triage=TriageService(engine, store, clock),
+            triage=triage,
             gateway=gateway,
             access=AccessPolicy(config.access, gateway.usergroup_members),
             background=Background(),
             metrics=metrics,
             store=store,
             clock=clock,
+            escalations=escalations,
+            wake_worker=worker.wake,
         )
         bolt = build_app(client, deps)
         log.info(
@@ -76,7 +88,7 @@ class Runtime:
             redact_url(normalize_url(settings.database_url)),
             client.base_url,
         )
-        return cls(settings, config, store, metrics, http, deps, bolt)
+        return cls(settings, config, store, metrics, http, deps, bolt, worker)
 
     async def close(self) -> None:
         await self.deps.background.drain()

@@ -16,7 +16,7 @@ from chatbot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings, config: Config, host: str = "0.0.0.0") -> None:
+async def serve(settings: Settings, config: Config, host: str = "0.0.0.0", *, worker: bool = True) -> None:
     runtime = await Runtime.create(settings, config)
     front = None
     if not settings.socket_mode:
@@ -39,15 +39,33 @@ async def serve(settings: Settings, config: Config, host: str = "0.0.0.0") -> No
     else:
         log.info("listening on http://%s:%d/slack/events", host, settings.port)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
+    worker_task = asyncio.create_task(runtime.worker.run(stop)) if worker else None
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if worker_task is not None:
+            await worker_task
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()
+        await runtime.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def work(settings: Settings, config: Config) -> None:
+    """`chatbot worker`: only the jobs (pings, re-escalation timers, notices); run it next to `serve --no-worker`."""
+    runtime = await Runtime.create(settings, config)
+    stop = _stop_on_signals()
+    try:
+        await runtime.worker.run(stop)
+    finally:
         await runtime.close()

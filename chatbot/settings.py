@@ -42,7 +42,8 @@ class Settings:
         return self.slack_app_token is not None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, http: bool = True) -> Settings:
+        """`http=False` for `chatbot worker`, which talks to Slack but receives no requests (no signing secret)."""
         env = os.environ if env is None else env
 
         def get(name: str) -> str | None:
@@ -58,7 +59,7 @@ class Settings:
         if app_token is not None and not app_token.startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
         signing = get("SLACK_SIGNING_SECRET")
-        if signing is None and app_token is None:
+        if signing is None and app_token is None and http:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests (or set SLACK_APP_TOKEN "
                 "for Socket Mode)"

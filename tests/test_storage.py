@@ -38,7 +38,7 @@ from chatbot.storage.tables import UTCDateTime, metadata, new_run_id
 from tests.conftest import BACKENDS
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
-TABLES = {"runs", "audit_events", "processed_events"}
+TABLES = {"runs", "audit_events", "processed_events", "escalations", "jobs", "away_marks"}
 T0 = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 
@@ -110,7 +110,7 @@ async def test_upgrade_creates_tables_and_is_idempotent(db_url: str, runs: int) 
     for _ in range(runs):
         await upgrade(db_url)
     assert await _tables(db_url) == {*TABLES, "alembic_version"}
-    assert await current_revision(db_url) == head_revision() == "0001"
+    assert await current_revision(db_url) == head_revision() == "0002"
 
 
 async def test_upgrade_again_keeps_data(store: Store, db_url: str) -> None:

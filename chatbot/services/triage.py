@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatbot.domain.errors import StaleAnswer, UserFacingError
-from chatbot.domain.run import Action, Answer, Back, Cancel, Choose, Continue, Restart, RunState, Submit
+from chatbot.domain.run import Action, Answer, Back, Cancel, Choose, Continue, Restart, RunState, RunStatus, Submit
 from chatbot.domain.views import View
 from chatbot.engine.machine import Engine
 from chatbot.services.clock import Clock, system_clock
-from chatbot.storage import RunRecord, Store
+from chatbot.services.escalations import FINAL, EscalationService, new_escalation_jobs
+from chatbot.storage import EscalationRecord, NewEscalation, RunRecord, Store
 
 
 class UnknownRun(UserFacingError):
@@ -30,6 +31,7 @@ class Session:
     owner_id: str
     state: RunState
     view: View
+    escalation: EscalationRecord | None = None  # the newest escalation this run made, if any
 
 
 def _action_name(action: Action) -> str:
@@ -52,11 +54,13 @@ class TriageService:
         store: Store,
         clock: Clock = system_clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        escalations: EscalationService | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.clock = clock
         self.new_id = new_id
+        self.escalations = escalations
 
     async def start(self, playbook_id: str, *, actor: str, team_id: str, channel_id: str) -> Session:
         now = self.clock()
@@ -81,13 +85,21 @@ class TriageService:
         record = await self.store.get_run(run_id)
         if record is None:
             raise UnknownRun()
-        return self._session(record, RunState.from_json(record.state_json))
+        state = RunState.from_json(record.state_json)
+        escalation = await self._latest_escalation(run_id) if self._may_have_escalated(state) else None
+        return self._session(record, state, escalation)
+
+    def _may_have_escalated(self, state: RunState) -> bool:
+        # Spares a query on most clicks: only a finished run can have escalated, or one that left its outcome with
+        # Back or Restart, and those are the only answers that push the version past the trail's length.
+        return self.escalations is not None and (state.status == RunStatus.FINISHED or state.version > len(state.trail))
 
     async def answer(self, run_id: str, action: Action, *, version: int, actor: str) -> Session:
         """Apply `action` if the run is still at `version`; a double click or a race raises StaleAnswer."""
         current = await self.load(run_id)
         now = self.clock()
         new = self.engine.step(current.state, Answer(action, version, actor, now.isoformat()))
+        escalation = await self._escalation_for(current, new)
         saved = await self.store.save_run(
             run_id,
             expected_version=current.state.version,
@@ -98,19 +110,38 @@ class TriageService:
             action=_action_name(action),
             detail=self._detail(current.state, new, action),
             at=now,
+            escalation=escalation,
+            jobs=new_escalation_jobs(escalation.id, now) if escalation else (),
         )
         if not saved:
             latest = await self.store.get_run(run_id)
             raise StaleAnswer(version, latest.version if latest else -1)
+        latest = await self._latest_escalation(run_id) if escalation or current.escalation else None
         return Session(
-            current.run_id, current.channel_id, current.message_ts, current.owner_id, new, self.engine.view(new)
+            current.run_id, current.channel_id, current.message_ts, current.owner_id, new, self.engine.view(new), latest
         )
+
+    async def _escalation_for(self, current: Session, new: RunState) -> NewEscalation | None:
+        """A run that reaches an escalation outcome creates one, unless it already has one still open."""
+        if self.escalations is None or new.status != RunStatus.FINISHED:
+            return None
+        if current.escalation is not None and current.escalation.status not in FINAL:
+            return None
+        return self.escalations.from_run(
+            current.run_id, new, agent_channel=current.channel_id, agent_message_ts=current.message_ts
+        )
+
+    async def _latest_escalation(self, run_id: str) -> EscalationRecord | None:
+        found = await self.store.work.escalations_for_run(run_id)
+        return found[-1] if found else None
 
     async def attach_message(self, run_id: str, channel_id: str, message_ts: str) -> None:
         await self.store.set_message(run_id, channel_id, message_ts)
 
-    def _session(self, record: RunRecord, state: RunState) -> Session:
-        return Session(record.id, record.channel_id, record.message_ts, record.owner_id, state, self.engine.view(state))
+    def _session(self, record: RunRecord, state: RunState, escalation: EscalationRecord | None = None) -> Session:
+        return Session(
+            record.id, record.channel_id, record.message_ts, record.owner_id, state, self.engine.view(state), escalation
+        )
 
     def _detail(self, before: RunState, after: RunState, action: Action) -> dict[str, Any]:
         """What the audit trail keeps: the step and answer, never a value that may hold PII."""

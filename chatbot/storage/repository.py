@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from chatbot.storage.db import ping
 from chatbot.storage.records import AuditRecord, RunRecord
 from chatbot.storage.tables import AuditEventRow, ProcessedEventRow, RunRow
+from chatbot.storage.work import NewEscalation, NewJob, WorkStore, add_escalation, add_jobs
 
 
 def _aware(at: datetime) -> datetime:
@@ -35,6 +37,7 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.work = WorkStore(self._sessions, engine.dialect.name)
 
     # Runs
 
@@ -102,8 +105,11 @@ class Store:
         action: str,
         detail: dict[str, Any],
         at: datetime,
+        escalation: NewEscalation | None = None,
+        jobs: Sequence[NewJob] = (),
     ) -> bool:
-        """Compare-and-set: store the new state only if the run is still at `expected_version`, with its audit event.
+        """Compare-and-set: store the new state only if the run is still at `expected_version`, with its audit event
+        and, when the answer ended in an escalation, the escalation and its first jobs: all or nothing.
 
         Returns False, having written nothing, when the run is missing or another writer saved first.
         """
@@ -120,6 +126,10 @@ class Store:
             if result.rowcount != 1:
                 return False
             session.add(event)
+            if escalation is not None:
+                add_escalation(session, escalation, at)
+                await session.flush()  # the escalation before the jobs that point at it
+            add_jobs(session, jobs, at)
             return True
 
     async def set_message(self, run_id: str, channel_id: str, message_ts: str) -> bool:

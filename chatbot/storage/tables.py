@@ -1,7 +1,6 @@
 """The schema, as SQLAlchemy ORM mappings. Alembic revisions in `migrations/` must produce exactly this.
 
-Timestamps are timezone-aware UTC in Python on every backend (`UTCDateTime`). Later tables (outbox, jobs) go here
-with their own revision.
+Timestamps are timezone-aware UTC in Python on every backend (`UTCDateTime`).
 """
 
 from __future__ import annotations
@@ -116,7 +115,81 @@ class ProcessedEventRow(Base):
     __table_args__ = (Index("ix_processed_events_at", "at"),)
 
 
+ESCALATION_STATUSES = ("open", "acknowledged", "claimed", "returned", "resolved")
+JOB_STATUSES = ("pending", "done", "failed")
+
+
+class EscalationRow(Base):
+    """A case handed to a supervisor group: who asked, what Tier 2 needs, where it was pinged, and its state."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_run_id)
+    run_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("runs.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # escalated | ticket_share | manual
+    group_id: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    handoff_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int]
+    tier: Mapped[int]  # the fallback tier pinged last; -1 before the first ping; len(tiers) = everyone
+    created_by: Mapped[str] = mapped_column(String(32))
+    agent_channel: Mapped[str | None] = mapped_column(String(32))
+    agent_message_ts: Mapped[str | None] = mapped_column(String(32))
+    ping_channel: Mapped[str | None] = mapped_column(String(32))
+    ping_ts: Mapped[str | None] = mapped_column(String(32))
+    handled_by: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. the reason for returning it to Tier 1
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in ESCALATION_STATUSES)})", name="status"),
+        Index("ix_escalations_status", "status"),
+        Index("ix_escalations_run_id", "run_id"),
+    )
+
+
+class JobRow(Base):
+    """Work that must not be lost: a Slack delivery (outbox) or a timer, claimed by one worker under a lease."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    escalation_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("escalations.id"))
+    payload_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    attempts: Mapped[int]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in JOB_STATUSES)})", name="status"),
+        Index("ix_jobs_status_due_at", "status", "due_at"),
+        Index("ix_jobs_escalation_id", "escalation_id"),
+    )
+
+
+class AwayRow(Base):
+    """Someone marked themselves away (`/oncall away [until]`); no row means not marked."""
+
+    __tablename__ = "away_marks"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    until: Mapped[datetime | None]
+    set_at: Mapped[datetime]
+
+
 metadata = Base.metadata
 runs = RunRow.__table__
 audit_events = AuditEventRow.__table__
 processed_events = ProcessedEventRow.__table__
+escalations = EscalationRow.__table__
+jobs = JobRow.__table__
+away_marks = AwayRow.__table__

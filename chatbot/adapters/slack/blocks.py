@@ -22,10 +22,12 @@ from slack_sdk.models.blocks import (
 )
 
 from chatbot.adapters.slack import ids
+from chatbot.adapters.slack.status import session_status
 from chatbot.adapters.slack.text import code_blocks, shorten, split_text
 from chatbot.config import Group
 from chatbot.domain.views import OutcomeView, View
 from chatbot.rendering.escape import escape_mrkdwn, markdown_to_mrkdwn
+from chatbot.storage import EscalationRecord
 
 MESSAGE_BLOCK_LIMIT = 50
 TRAIL_SHOWN = 8
@@ -56,7 +58,9 @@ def _sections(mrkdwn: str) -> list[Block]:
     return [SectionBlock(text=_md(piece)) for piece in split_text(mrkdwn) if piece.strip()]
 
 
-def session_message(view: View, run_id: str, owner_id: str, groups: Mapping[str, Group]) -> Message:
+def session_message(
+    view: View, run_id: str, owner_id: str, groups: Mapping[str, Group], escalation: EscalationRecord | None = None
+) -> Message:
     """The one message an agent's session lives in; updated in place as they answer."""
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=shorten(view.playbook_title, 150), emoji=False))]
     status = {"finished": "finished", "cancelled": "cancelled"}.get(view.status, f"step {len(view.trail) + 1}")
@@ -68,7 +72,7 @@ def session_message(view: View, run_id: str, owner_id: str, groups: Mapping[str,
         blocks.append(SectionBlock(text=_md("This session was cancelled. *Restart* walks the playbook again.")))
         blocks.append(_nav(ref, back=False, cancel=False))
     elif view.outcome is not None:
-        blocks.extend(_outcome(view.outcome, groups))
+        blocks.extend(_outcome(view.outcome, groups, escalation))
         blocks.append(_nav(ref, back=view.can_back, cancel=False))
     else:
         blocks.extend(_step(view, ref))
@@ -147,7 +151,7 @@ def _step(view: View, ref: ids.RunRef) -> list[Block]:
     return blocks
 
 
-def _outcome(out: OutcomeView, groups: Mapping[str, Group]) -> list[Block]:
+def _outcome(out: OutcomeView, groups: Mapping[str, Group], escalation: EscalationRecord | None) -> list[Block]:
     head = f"*Outcome: {KIND_LABELS.get(out.kind, out.kind)}*"
     if out.priority:
         head += f" · priority *{out.priority}*"
@@ -159,7 +163,8 @@ def _outcome(out: OutcomeView, groups: Mapping[str, Group]) -> list[Block]:
     blocks.extend(SectionBlock(text=_md(piece)) for piece in code_blocks(out.reply))
     blocks.extend(_sections("*Internal note* (paste as a private note):"))
     blocks.extend(SectionBlock(text=_md(piece)) for piece in code_blocks(out.note))
-    blocks.extend(_sections(_next_steps(out, groups)))
+    status = session_status(escalation, groups.get(escalation.group_id)) if escalation else None
+    blocks.extend(_sections(status or _next_steps(out, groups)))
     return blocks
 
 
@@ -167,13 +172,7 @@ def _next_steps(out: OutcomeView, groups: Mapping[str, Group]) -> str:
     if out.kind in ("escalated", "ticket_share") and out.group:
         group = groups.get(out.group)
         name = escape_mrkdwn(group.name) if group else out.group
-        where = f" in <#{group.channel}>" if group else ""
-        what = "escalation" if out.kind == "escalated" else f"ticket share with {escape_mrkdwn(out.partner or '')}"
-        return (
-            f":outbox_tray: *What happens next:* this {what} to *{name}* is recorded with the session. "
-            f"Automatic paging of the group is not switched on yet: post the internal note{where} and tag the "
-            "first available person."
-        )
+        return f":outbox_tray: *Escalated to {name}*: the first available person is being pinged."
     return ":white_check_mark: *What happens next:* send the reply, paste the note, and solve the ticket."
 
 

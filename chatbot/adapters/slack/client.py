@@ -38,16 +38,25 @@ def _counted(handler: AsyncRetryHandler, reason: str, metrics: Metrics) -> Async
 
 
 def build_client(
-    token: str, base_url: str | None, session: aiohttp.ClientSession, metrics: Metrics, timeout: int = 10
+    token: str,
+    base_url: str | None,
+    session: aiohttp.ClientSession,
+    metrics: Metrics,
+    timeout: int = 10,
+    *,
+    retries: bool = True,
 ) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url or DEFAULT_API_URL,
-        session=session,
-        timeout=timeout,
-        retry_handlers=[
+    """`retries=False` is for the worker: it reschedules a failed job itself (durably, honouring Retry-After), and
+    a blind retry of a post whose answer was lost could post it twice."""
+    handlers = (
+        [
             _counted(AsyncConnectionErrorRetryHandler(max_retry_count=2), "connection", metrics),
             _counted(AsyncRateLimitErrorRetryHandler(max_retry_count=3), "ratelimited", metrics),
             _counted(AsyncServerErrorRetryHandler(max_retry_count=2), "server_error", metrics),
-        ],
+        ]
+        if retries
+        else []
+    )
+    return AsyncWebClient(
+        token=token, base_url=base_url or DEFAULT_API_URL, session=session, timeout=timeout, retry_handlers=handlers
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from chatbot.adapters.slack.background import Background
 from chatbot.adapters.slack.gateway import SlackGateway
@@ -11,6 +11,7 @@ from chatbot.config import Config, Group
 from chatbot.metrics import Metrics
 from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock
+from chatbot.services.escalations import EscalationService
 from chatbot.services.triage import TriageService
 from chatbot.storage import Store
 
@@ -25,6 +26,8 @@ class SlackDeps:
     metrics: Metrics
     store: Store
     clock: Clock
+    escalations: EscalationService
+    wake_worker: Callable[[], None] = field(default=lambda: None)  # new jobs: the in-process worker looks now
 
     @property
     def groups(self) -> Mapping[str, Group]:

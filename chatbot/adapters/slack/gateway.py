@@ -73,6 +73,37 @@ class SlackGateway:
                     "response_url answered %s after %.0f ms", resp.status, (time.perf_counter() - started) * 1e3
                 )
 
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        data = await self._call("chat.getPermalink", form=True, channel=channel, message_ts=ts)
+        return str(data["permalink"]) if data.get("permalink") else None
+
+    async def presence(self, user: str) -> str:
+        data = await self._call("users.getPresence", form=True, user=user)
+        return str(data.get("presence", "active"))
+
+    async def find_marked(self, channel: str, marker: str, *, thread_ts: str | None, oldest: float) -> str | None:
+        """The ts of a message we posted carrying `marker` as a block id, if an earlier attempt got through.
+
+        Only called when an earlier attempt's outcome is unknown (timeout, crash), so the stricter rate limits of
+        these read methods do not matter.
+        """
+        cursor = None
+        for _ in range(5):  # pages of 15: the most conversations.history gives new apps at once
+            args: dict[str, Any] = {"channel": channel, "limit": 15, "oldest": f"{oldest:.6f}"}
+            if cursor:
+                args["cursor"] = cursor
+            if thread_ts:
+                data = await self._call("conversations.replies", form=True, ts=thread_ts, **args)
+            else:
+                data = await self._call("conversations.history", form=True, **args)
+            for message in data.get("messages", []):
+                if any(block.get("block_id") == marker for block in message.get("blocks") or []):
+                    return str(message["ts"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not data.get("has_more") or not cursor:
+                break
+        return None
+
     async def usergroup_members(self, usergroup: str) -> frozenset[str]:
         cached = self._usergroups.get(usergroup)
         now = time.monotonic()

@@ -67,3 +67,39 @@ def choice_action(ref: RunRef) -> Action:
     if ref.choice is None:
         raise BadPayload("choice button without a choice")
     return Choose(ref.choice)
+
+
+# Escalation pings: buttons for the supervisor group, and the modals they and `/escalate` open.
+ESC_ACK = "esc.acknowledge"
+ESC_CLAIM = "esc.claim"
+ESC_RETURN = "esc.return"
+ESC_RESOLVE = "esc.resolve"
+ESC_ACTION = re.compile(r"^esc\.(acknowledge|claim|resolve)$")
+ESC_RETURN_CALLBACK = "esc.return.submit"
+ESC_REASON_BLOCK = "reason"
+MANUAL_CALLBACK = "esc.manual.submit"
+MANUAL_GROUP, MANUAL_SUMMARY, MANUAL_PRIORITY, MANUAL_REFERENCE = "group", "summary", "priority", "reference"
+
+
+@dataclass(frozen=True)
+class EscRef:
+    """Which escalation, at which version, a ping button or the return form belongs to."""
+
+    escalation_id: str
+    version: int
+
+    def encode(self) -> str:
+        return json.dumps({"p": PAYLOAD_VERSION, "e": self.escalation_id, "v": self.version}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str | None) -> EscRef:
+        try:
+            data = json.loads(text or "")
+            if not isinstance(data, dict) or data.get("p") != PAYLOAD_VERSION:
+                raise BadPayload("payload from another version of the app")
+            esc, version = data["e"], data["v"]
+            if not isinstance(esc, str) or not isinstance(version, int) or isinstance(version, bool):
+                raise BadPayload("payload fields have the wrong types")
+            return cls(esc, version)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadPayload(str(exc)) from exc

@@ -17,7 +17,7 @@ CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived"}
 
 async def post_session(deps: SlackDeps, session: Session, response_url: str | None) -> None:
     """Post a new session message and remember where it lives (so later clicks and restarts find it)."""
-    msg = session_message(session.view, session.run_id, session.owner_id, deps.groups)
+    msg = session_message(session.view, session.run_id, session.owner_id, deps.groups, session.escalation)
     try:
         ts = await deps.gateway.post_message(session.channel_id, msg.text, msg.blocks)
     except SlackApiError as exc:
@@ -36,7 +36,7 @@ async def post_session(deps: SlackDeps, session: Session, response_url: str | No
 
 
 async def update_session(deps: SlackDeps, session: Session, channel: str, ts: str) -> None:
-    msg = session_message(session.view, session.run_id, session.owner_id, deps.groups)
+    msg = session_message(session.view, session.run_id, session.owner_id, deps.groups, session.escalation)
     await deps.gateway.update_message(channel, ts, msg.text, msg.blocks)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from chatbot.adapters.slack.context import SlackDeps
-from chatbot.adapters.slack.listeners import actions, commands, events, views
+from chatbot.adapters.slack.listeners import actions, commands, escalations, events, oncall, views
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -13,3 +13,5 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     actions.register(app, deps)
     views.register(app, deps)
     events.register(app, deps)
+    escalations.register(app, deps)
+    oncall.register(app, deps)

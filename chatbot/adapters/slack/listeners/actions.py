@@ -62,6 +62,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             deps.background.spawn(stale(), what="stale-click notice")
             return
         await ack()
+        if session.escalation is not None:
+            deps.wake_worker()
         deps.background.spawn(
             update_session(deps, session, channel or session.channel_id, ts or session.message_ts or ""),
             what=f"updating session {ref.run_id}",

@@ -43,6 +43,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 )
             return
         await ack()
+        if session.escalation is not None:
+            deps.wake_worker()
         if session.message_ts:
             deps.background.spawn(
                 update_session(deps, session, session.channel_id, session.message_ts),

@@ -1,0 +1,95 @@
+"""Slack app benchmark: simulated agents click through a playbook over HTTP, against the chatbot and a bare bolt app.
+
+Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--seconds 20] [--database sqlite|postgresql|both]
+     [--warmup 5] [--profile] [--bare default|shared|both|none]
+
+Each server runs in its own process (so is the fake Slack Web API it calls); the agents run here. Prints figures
+(interactions per second, ack latency percentiles, errors, chat.update calls) and sanity checks; not a test.
+Target: at 50 agents, p99 ack under 100 ms and throughput at least the bare app's, durable writes included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.databases import DEFAULT_PG_URL
+from bench.report import Result, row, table
+from bench.targets import Options, Target, measure
+
+
+def targets(database: str, bare: str) -> list[Target]:
+    chosen = []
+    if bare in ("default", "both"):
+        chosen.append(Target("bare bolt (default)", "bare"))
+    if bare in ("shared", "both"):
+        chosen.append(Target("bare bolt (shared session)", "bare", shared_session=True))
+    if database in ("sqlite", "both"):
+        chosen.append(Target("chatbot (SQLite)", "chatbot", database="sqlite"))
+    if database in ("postgresql", "both"):
+        chosen.append(Target("chatbot (PostgreSQL)", "chatbot", database="postgresql"))
+    return chosen
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--agents", type=int, default=50, help="concurrent simulated agents (default 50)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per target (default 20)")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring (default 5)")
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--bare", choices=["default", "shared", "both", "none"], default="both")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
+        help="PostgreSQL server to make a throw-away schema on (default $BENCH_DATABASE_URL or the CI one)",
+    )
+    parser.add_argument("--profile", action="store_true", help="py-spy the chatbot during the window (slows it)")
+    args = parser.parse_args()
+    if args.agents < 1 or args.seconds <= 0 or args.warmup < 0:
+        parser.error("--agents >= 1, --seconds > 0, --warmup >= 0")
+    return args
+
+
+async def run(args: argparse.Namespace, work_dir: Path) -> list[Result]:
+    results = []
+    for target in targets(args.database, args.bare):
+        profile = args.profile and target.kind == "chatbot"
+        options = Options(args.agents, args.seconds, args.warmup, args.pg_url, work_dir, profile)
+        print(f"measuring {target.label}: {args.warmup:.0f}s warm-up, {args.seconds:.0f}s measured...", file=sys.stderr)
+        result = await measure(target, options)
+        if profile:
+            result.label += " +py-spy"
+        print(row(result), file=sys.stderr)
+        results.append(result)
+    return results
+
+
+def main() -> int:
+    args = parse_args()
+    work_dir = Path(tempfile.mkdtemp(prefix="bench_slack-"))
+    keep = False
+    try:
+        results = asyncio.run(run(args, work_dir))
+    except KeyboardInterrupt:
+        print("interrupted; every process the bench started is stopped", file=sys.stderr)
+        return 130
+    except Exception:
+        keep = True
+        print(f"bench failed; server logs kept in {work_dir}", file=sys.stderr)
+        raise
+    finally:
+        if not keep and not args.profile:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    print()
+    print(f"{os.cpu_count()} cores; {args.agents} agents; {args.warmup:.0f}s warm-up then {args.seconds:.0f}s measured")
+    print(table(results))
+    return 0 if all(check.ok for r in results for check in r.checks) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Figures for bench_slack: percentiles, the results table, and the sanity checks under it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of already sorted values (NaN for none)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str
+    expected: int
+    got: int
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.got
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.ok else "MISMATCH"
+        return f"{self.what}: {self.got} (expected {self.expected}) {verdict}"
+
+
+@dataclass
+class Result:
+    label: str
+    agents: int
+    seconds: float
+    latencies: list[float]  # seconds, of the clicks acked with 200 in the window, sorted
+    applied: int  # acked clicks the app did not then report as stale or failed
+    errors: int  # clicks not acked with 200, and acked clicks reported as stale or failed
+    updates: int  # chat.update calls the fake answered ok in the window
+    cpu: dict[str, float]  # process -> percent of one core during the window
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.applied / self.seconds if self.seconds > 0 else 0.0
+
+    def ms(self, fraction: float) -> float:
+        return percentile(self.latencies, fraction) * 1e3
+
+
+HEADER = (
+    f"{'target':<30} {'agents':>6} {'inter/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+    f"{'errors':>6} {'updates':>8} {'cpu app':>7} {'fake':>5} {'load':>5}"
+)
+
+
+def row(result: Result) -> str:
+    cpu = result.cpu
+    return (
+        f"{result.label:<30} {result.agents:>6} {result.rate:>8.0f} {result.ms(0.50):>7.1f} {result.ms(0.90):>7.1f} "
+        f"{result.ms(0.99):>7.1f} {result.ms(1.0):>7.1f} {result.errors:>6} {result.updates:>8} "
+        f"{cpu.get('app', 0):>6.0f}% {cpu.get('fake', 0):>4.0f}% {cpu.get('load', 0):>4.0f}%"
+    )
+
+
+def table(results: Sequence[Result]) -> str:
+    lines = [HEADER, *(row(r) for r in results)]
+    lines.append("")
+    lines.append("cpu: percent of one core during the window (2 cores = 200%); app = the server under test, fake = the")
+    lines.append("fake Slack Web API, load = this load generator. All three share the machine's cores.")
+    for result in results:
+        lines.append("")
+        verdict = "all ok" if all(check.ok for check in result.checks) else "FAILED"
+        lines.append(f"{result.label}: sanity {verdict}")
+        lines.extend(f"  {check}" for check in result.checks)
+        lines.extend(f"  {note}" for note in result.notes)
+    return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""One measured run against one target: fake Slack + server in their own processes, agents here, then checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import aiohttp
+
+from bench.agents import PLAYBOOK, SECRET, TOKEN, Agent, Load, Recorder
+from bench.databases import audit_counts, postgres_database, sqlite_database
+from bench.fake_process import FakeSlackProcess
+from bench.playbook_walk import button_walks, example_engine, first_message
+from bench.procs import PYTHON, Child, Children, free_port, own_cpu_seconds, wait_until_serving
+from bench.report import Check, Result
+from bench.spy import Profiler
+
+DRAIN_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    kind: Literal["bare", "chatbot"]
+    shared_session: bool = False
+    database: Literal["sqlite", "postgresql"] | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    agents: int
+    seconds: float
+    warmup: float
+    pg_url: str
+    work_dir: Path
+    profile: bool = False
+
+
+async def _start_server(
+    children: Children, target: Target, fake: FakeSlackProcess, db_url: str | None
+) -> tuple[Child, int]:
+    port = free_port()
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET}
+    if target.kind == "bare":
+        argv = [PYTHON, "-m", "bench.bare_bolt_app", "--port", str(port), "--api-url", fake.api_url]
+        if target.shared_session:
+            argv.append("--shared-session")
+        child = await children.start(target.label, argv, env)
+        await wait_until_serving(f"http://127.0.0.1:{port}/slack/events", child, any_status=True)
+    else:
+        assert db_url is not None
+        env |= {
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": db_url,
+            "PORT": str(port),
+            "CHATBOT_CONFIG": "config/example.yaml",
+            "LOG_LEVEL": "WARNING",
+        }
+        child = await children.start(target.label, [PYTHON, "-m", "chatbot", "serve", "--host", "127.0.0.1"], env)
+        await wait_until_serving(f"http://127.0.0.1:{port}/healthz", child)
+    return child, port
+
+
+@asynccontextmanager
+async def _database(target: Target, options: Options) -> AsyncIterator[str | None]:
+    if target.database == "sqlite":
+        folder = options.work_dir / target.label.replace(" ", "_").replace("(", "").replace(")", "")
+        folder.mkdir(parents=True, exist_ok=True)
+        async with sqlite_database(folder) as url:
+            yield url
+    elif target.database == "postgresql":
+        async with postgres_database(options.pg_url) as url:
+            yield url
+    else:
+        yield None
+
+
+async def _set_up(agents: list[Agent], target: Target) -> None:
+    if target.kind == "chatbot":
+        await asyncio.gather(*(agent.start_session() for agent in agents))
+        return
+    engine, config = example_engine()
+    await asyncio.gather(
+        *(
+            agent.post_message(first_message(engine, config, PLAYBOOK, f"{agent.index:032x}", agent.user))
+            for agent in agents
+        )
+    )
+
+
+async def _drain(fake: FakeSlackProcess, accepted: int) -> dict[str, int]:
+    """Wait until the server has made the chat.update calls it still owes (or stops making progress)."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    last, still = -1, 0
+    while True:
+        stats = await fake.stats()
+        done = sum(n for key, n in stats.items() if key.startswith("chat.update "))
+        still = still + 1 if done == last else 0
+        if done >= accepted or still >= 8 or time.monotonic() > deadline:
+            return stats
+        last = done
+        await asyncio.sleep(0.25)
+
+
+async def _watch(tasks: list[asyncio.Task[None]], seconds: float) -> None:
+    """Sleep `seconds`, but fail at once if an agent crashed."""
+    done, _ = await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_EXCEPTION)
+    for task in done:
+        if task.exception() is not None:
+            raise RuntimeError("an agent failed") from task.exception()
+
+
+def _checks(
+    target: Target, agents: int, recorder: Recorder, stats: dict[str, int], audit: dict[str, int]
+) -> list[Check]:
+    """Whole-run sanity: what the fake and the database saw against what the agents were told."""
+    applied = recorder.acked_total - recorder.notice_total()
+    updates = stats.get("chat.update ok", 0)
+    failed = {key: n for key, n in stats.items() if not key.endswith(" ok") and not key.startswith("response_url")}
+    checks = [Check("Web API calls that failed at the fake", 0, sum(failed.values()))]
+    checks.append(Check("notices of stale or failed clicks (response_url posts)", 0, recorder.notice_total()))
+    if target.kind == "bare":
+        checks.append(Check("chat.update calls the fake answered ok == clicks acked", recorder.acked_total, updates))
+        return checks
+    clicks = sum(n for action, n in audit.items() if action not in ("start", "runs"))
+    checks.append(Check("audit rows for clicks == clicks acked and not reported stale/failed", applied, clicks))
+    stale = recorder.notice_total("stale")
+    checks.append(Check("chat.update ok == clicks applied + stale-click refreshes", applied + stale, updates))
+    checks.append(Check("runs == agents", agents, audit.get("runs", 0)))
+    checks.append(Check("'start' audit rows == agents", agents, audit.get("start", 0)))
+    checks.append(Check("chat.postMessage ok == agents", agents, stats.get("chat.postMessage ok", 0)))
+    return checks
+
+
+async def measure(target: Target, options: Options) -> Result:
+    async with AsyncExitStack() as stack, Children(options.work_dir) as children:
+        fake = await FakeSlackProcess.start(children, f"fake slack for {target.label}")
+        stack.push_async_callback(fake.close)
+        db_url = await stack.enter_async_context(_database(target, options))
+        server, port = await _start_server(children, target, fake, db_url)
+        connector = aiohttp.TCPConnector(limit=options.agents * 2 + 10, keepalive_timeout=30)
+        http = await stack.enter_async_context(
+            aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=10))
+        )
+        engine, _config = example_engine()
+        recorder = Recorder()
+        url = f"http://127.0.0.1:{port}/slack/events"
+        load = Load(url, fake.base_url, http, recorder, button_walks(engine, PLAYBOOK))
+        fake.on_notice = load.notice
+        agents = [Agent(index, load) for index in range(options.agents)]
+        await _set_up(agents, target)
+        tasks = [asyncio.create_task(agent.run(resync=target.kind == "chatbot")) for agent in agents]
+        profiler = Profiler(server.pid, options.work_dir / f"{target.label}.profile.txt") if options.profile else None
+        try:
+            await _watch(tasks, options.warmup)
+            before = {"app": server.cpu(), "fake": fake.child.cpu(), "load": own_cpu_seconds()}
+            stats_before = await fake.stats()
+            if profiler is not None:
+                await profiler.start(children, options.seconds)
+            start = time.perf_counter()
+            await _watch(tasks, options.seconds)
+            end = time.perf_counter()
+            after = {"app": server.cpu(), "fake": fake.child.cpu(), "load": own_cpu_seconds()}
+            stats_after = await fake.stats()
+        finally:
+            load.stop.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
+        final = await _drain(fake, recorder.acked_total - recorder.notice_total("other"))
+        await children.stop(server)
+        audit = await audit_counts(db_url) if db_url else {}
+        window = recorder.window(start, end)
+        result = Result(
+            label=target.label,
+            agents=options.agents,
+            seconds=end - start,
+            latencies=sorted(window.latencies),
+            applied=window.applied,
+            errors=window.errors,
+            updates=stats_after.get("chat.update ok", 0) - stats_before.get("chat.update ok", 0),
+            cpu={name: (after[name] - before[name]) / (end - start) * 100 for name in before},
+            checks=_checks(target, options.agents, recorder, final, audit),
+        )
+        if recorder.error_kinds:
+            result.notes.append(f"click errors (whole run): {recorder.error_kinds}")
+        if profiler is not None:
+            result.notes.extend(await profiler.finish())
+        return result

@@ -1,0 +1,217 @@
+"""Escalation surfaces: the ping for the supervisor group, its thread follow-ups, the agent's notices, `/oncall`,
+and the modals of Return to Tier 1 and `/escalate`. Pure functions of records and configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View as SlackView
+
+from chatbot.adapters.slack import ids
+from chatbot.adapters.slack.blocks import MESSAGE_BLOCK_LIMIT, Message
+from chatbot.adapters.slack.status import status_line
+from chatbot.adapters.slack.text import code_blocks, split_text
+from chatbot.config import Config, Group
+from chatbot.rendering.escape import escape_mrkdwn
+from chatbot.services.availability import MemberStatus, Targets
+from chatbot.services.escalations import ACTIONS, FINAL
+from chatbot.storage import EscalationRecord
+
+PRIORITY_ICONS = {"high": ":red_circle:", "normal": ":large_yellow_circle:", "low": ":white_circle:"}
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def _sections(text: str, block_id: str | None = None) -> list[Block]:
+    pieces = [p for p in split_text(text) if p.strip()]
+    return [SectionBlock(text=_md(p), block_id=block_id if i == 0 else None) for i, p in enumerate(pieces)]
+
+
+def mentions(targets: Targets, group: Group) -> str:
+    # Only code we control builds mention tokens, from ids in the configuration.
+    if targets.everyone and group.usergroup:
+        return f"<!subteam^{group.usergroup}>"
+    return " ".join(f"<@{user}>" for user in targets.users)
+
+
+def _buttons(esc: EscalationRecord) -> list[Block]:
+    if esc.status in FINAL:
+        return []
+    value = ids.EscRef(esc.id, esc.version).encode()
+    spec = [
+        ("acknowledge", "Acknowledge", ids.ESC_ACK, "primary"),
+        ("claim", "Claim", ids.ESC_CLAIM, None),
+        ("return", "Return to Tier 1", ids.ESC_RETURN, None),
+        ("resolve", "Resolve", ids.ESC_RESOLVE, None),
+    ]
+    buttons = [
+        ButtonElement(text=label, action_id=action_id, value=value, style=style)
+        for action, label, action_id, style in spec
+        if esc.status in ACTIONS[action][0]
+    ]
+    return [ActionsBlock(block_id="esc-actions", elements=buttons)]
+
+
+def ping_message(
+    esc: EscalationRecord, group: Group, targets: Targets | None, permalink: str | None, marker: str
+) -> Message:
+    """The root ping in the group's channel. `targets` is None when re-rendering it for a status change."""
+    h = esc.handoff
+    icon = PRIORITY_ICONS.get(esc.priority, "")
+    kind = {"ticket_share": "Ticket share", "manual": "Escalation (by hand)"}.get(esc.kind, "Escalation")
+    head = f":rotating_light: *{kind} to {escape_mrkdwn(group.name)}* · {icon} priority *{esc.priority}*"
+    if targets is not None:
+        head += f"\n{mentions(targets, group)} ({targets.label(group)})"
+        if targets.warning:
+            head += f"\n:warning: {targets.warning}"
+    blocks: list[Block] = [*_sections(head, block_id=marker)]
+    about = [f"*{escape_mrkdwn(esc.summary)}*"]
+    if h.get("reason"):
+        about.append(f"Why: {escape_mrkdwn(h['reason'])}")
+    if h.get("partner"):
+        about.append(f"Partner: {escape_mrkdwn(h['partner'])}")
+    about.append(f"Agent: <@{h.get('agent') or esc.created_by}> · ref `{(esc.run_id or esc.id)[:8]}`")
+    if h.get("reference"):
+        about.append(f"Case: {h['reference']}")
+    if h.get("playbook"):
+        about.append(f"Playbook: {escape_mrkdwn(h['playbook'])}")
+    if permalink:
+        about.append(f"<{permalink}|Open the agent's session>")
+    blocks.extend(_sections("\n".join(about)))
+    if h.get("facts"):
+        blocks.extend(
+            _sections("*What Tier 2 needs*\n" + "\n".join(f"• {f['label']}: {f['value']}" for f in h["facts"]))
+        )
+    if h.get("trail"):
+        lines = [f"{i}. {t['question']} → *{t['answer']}*" for i, t in enumerate(h["trail"], 1)]
+        blocks.extend(_sections("*Path taken*\n" + "\n".join(lines)))
+    if h.get("note"):
+        blocks.extend(_sections("*Internal note*"))
+        blocks.extend(SectionBlock(text=_md(piece)) for piece in code_blocks(h["note"]))
+    if h.get("checklist"):
+        blocks.extend(_sections("*Checklist*\n" + "\n".join(f"☐ {escape_mrkdwn(c)}" for c in h["checklist"])))
+    blocks.append(ContextBlock(elements=[_md(status_line(esc, group))]))
+    blocks.extend(_buttons(esc))
+    if len(blocks) > MESSAGE_BLOCK_LIMIT:
+        blocks = [
+            *blocks[:2],
+            ContextBlock(elements=[_md("_Long hand-off shortened: see the agent's session._")]),
+            *blocks[-(MESSAGE_BLOCK_LIMIT - 3) :],
+        ]
+    return Message(f"Escalation to {escape_mrkdwn(group.name)}: {escape_mrkdwn(esc.summary)}", blocks)
+
+
+def reescalation_message(
+    esc: EscalationRecord, group: Group, targets: Targets, waited_minutes: int, marker: str
+) -> Message:
+    text = (
+        f":alarm_clock: Not acknowledged after {waited_minutes} min: {mentions(targets, group)} "
+        f"({targets.label(group)}), can you take this one?"
+    )
+    if targets.warning:
+        text += f"\n:warning: {targets.warning}"
+    return Message(f"Re-escalation: {escape_mrkdwn(esc.summary)}", [*_sections(text, block_id=marker)])
+
+
+def agent_notice(
+    esc: EscalationRecord, group: Group, action: str, actor: str, reason: str | None, marker: str
+) -> Message:
+    past = ACTIONS[action][2]
+    agent = esc.handoff.get("agent") or esc.created_by
+    text = f"<@{agent}> your escalation to *{escape_mrkdwn(group.name)}* was *{past}* by <@{actor}>."
+    if action == "return" and reason:
+        text += f"\nReason: {escape_mrkdwn(reason)}"
+    return Message(f"Escalation {past}", [*_sections(text, block_id=marker)])
+
+
+def oncall_listing(config: Config, statuses: dict[str, tuple[list[MemberStatus], Targets]]) -> Message:
+    lines = []
+    for gid, group in config.groups.items():
+        members, targets = statuses[gid]
+        available = ", ".join(escape_mrkdwn(s.name) for s in members if s.available) or "nobody"
+        lines.append(f"*{escape_mrkdwn(group.name)}* (<#{group.channel}>) · available now: {available}")
+        away = [f"{escape_mrkdwn(s.name)} ({s.reason})" for s in members if not s.available]
+        if away:
+            lines.append(f"    unavailable: {', '.join(dict.fromkeys(away))}")
+        who = ", ".join(escape_mrkdwn(n) for n in targets.names)
+        lines.append(
+            f"    a ping now goes to: {who} ({targets.label(group)})" + (" :warning:" if targets.warning else "")
+        )
+    lines.append(
+        "_`/oncall away [until]` marks you away (e.g. `away 17:00`, `away 2h`, `away 2026-12-01`); "
+        "`/oncall back` ends it._"
+    )
+    return Message("On call", [*_sections("\n".join(lines))])
+
+
+def return_modal(ref: ids.EscRef) -> SlackView:
+    return SlackView(
+        type="modal",
+        callback_id=ids.ESC_RETURN_CALLBACK,
+        private_metadata=ref.encode(),
+        title="Return to Tier 1",
+        submit="Return",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=ids.ESC_REASON_BLOCK,
+                label="Why does it go back to Tier 1?",
+                element=PlainTextInputElement(action_id=ids.FIELD_ACTION, multiline=True, max_length=2000),
+                hint="The agent sees this in their session.",
+            )
+        ],
+    )
+
+
+def manual_modal(groups: Sequence[tuple[str, str]], channel: str) -> SlackView:
+    priorities = [Option(value=p, text=p.capitalize()) for p in ("high", "normal", "low")]
+    return SlackView(
+        type="modal",
+        callback_id=ids.MANUAL_CALLBACK,
+        private_metadata=channel,
+        title="Escalate",
+        submit="Escalate",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=ids.MANUAL_GROUP,
+                label="Group",
+                element=StaticSelectElement(
+                    action_id=ids.FIELD_ACTION, options=[Option(value=g, text=name[:75]) for g, name in groups[:100]]
+                ),
+            ),
+            InputBlock(
+                block_id=ids.MANUAL_SUMMARY,
+                label="What is wrong, and what Tier 2 needs",
+                element=PlainTextInputElement(action_id=ids.FIELD_ACTION, multiline=True, max_length=3000),
+                hint="No personal data: use user, class or child IDs.",
+            ),
+            InputBlock(
+                block_id=ids.MANUAL_PRIORITY,
+                label="Priority",
+                element=StaticSelectElement(
+                    action_id=ids.FIELD_ACTION, options=priorities, initial_option=priorities[1]
+                ),
+            ),
+            InputBlock(
+                block_id=ids.MANUAL_REFERENCE,
+                label="Case or ticket number",
+                optional=True,
+                element=PlainTextInputElement(action_id=ids.FIELD_ACTION, max_length=100),
+            ),
+        ],
+    )
