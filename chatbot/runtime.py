@@ -42,6 +42,13 @@ async def open_store(database_url: str) -> Store:
     return Store(create_engine(url))
 
 
+def _session(timeout: float) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -52,6 +59,7 @@ class Runtime:
     deps: SlackDeps
     bolt: AsyncApp
     worker: Worker
+    worker_http: aiohttp.ClientSession
 
     @classmethod
     async def create(
@@ -61,14 +69,16 @@ class Runtime:
         store = await open_store(settings.database_url)
         metrics = Metrics()
         # One HTTP session for every Web API call: a new connection per call costs more than the call itself.
-        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30))
+        # slack_sdk ignores its own `timeout` when given a session, so the session carries it.
+        http = _session(timeout=10)
         token = settings.slack_bot_token.reveal()
         client = build_client(token, settings.slack_api_url, http, metrics)
         gateway = SlackGateway(client, http, metrics)
         escalations = EscalationService(config, store, engine, clock, gateway.usergroup_members)
         triage = TriageService(engine, store, clock, escalations=escalations)
-        worker_client = build_client(token, settings.slack_api_url, http, metrics, worker_timeout, retries=False)
-        worker = Worker(config, store, SlackGateway(worker_client, http, metrics), triage, clock, metrics)
+        worker_http = _session(timeout=worker_timeout)
+        worker_client = build_client(token, settings.slack_api_url, worker_http, metrics, worker_timeout, retries=False)
+        worker = Worker(config, store, SlackGateway(worker_client, worker_http, metrics), triage, clock, metrics)
         deps = SlackDeps(
             config=config,
             triage=triage,
@@ -88,9 +98,10 @@ class Runtime:
             redact_url(normalize_url(settings.database_url)),
             client.base_url,
         )
-        return cls(settings, config, store, metrics, http, deps, bolt, worker)
+        return cls(settings, config, store, metrics, http, deps, bolt, worker, worker_http)
 
     async def close(self) -> None:
         await self.deps.background.drain()
         await self.http.close()
+        await self.worker_http.close()
         await self.store.close()

@@ -7,11 +7,13 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from chatbot.adapters.slack.server import SlackFront, build_web_app
 from chatbot.config import Config, load_config
 from chatbot.runtime import Runtime
+from chatbot.services.clock import Clock, system_clock
 from chatbot.settings import Secret, Settings
 from chatbot.storage import normalize_url, upgrade
 from tests.fakeslack import (
@@ -64,13 +66,17 @@ class App:
         command: str = "/triage",
     ) -> SlackReply:
         response_url = self.slack.response_url(f"cmd-{next(self._names)}", channel=channel, user_id=user)
-        reply = await self.post(slash_command_body(command, text, user, channel, response_url=response_url))
+        trigger = self.slack.issue_trigger_id(user)
+        reply = await self.post(
+            slash_command_body(command, text, user, channel, response_url=response_url, trigger_id=trigger)
+        )
         await self.settle()
         return reply
 
     def session(self, channel: str = DEFAULT_CHANNEL_ID) -> dict[str, Any]:
-        """The newest message the app posted in `channel`, as Slack shows it now (after updates)."""
-        return self.slack.messages[channel][-1]
+        """The newest message the app posted in `channel` (not a thread reply), as Slack shows it now."""
+        roots = [m for m in self.slack.messages[channel] if m.get("thread_ts") in (None, m.get("ts"))]
+        return roots[-1]
 
     @staticmethod
     def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -122,6 +128,10 @@ class App:
         await self.settle()
         return reply
 
+    async def click_in(self, message: dict[str, Any], label: str, *, user: str) -> SlackReply:
+        """Press a button on any message (an escalation ping in a group channel, say)."""
+        return await self.click(label, user=user, message=message)
+
     def last_view(self) -> dict[str, Any]:
         call = self.slack.calls_to("views.open")[-1]
         return self.slack.views[call.response["view"]["id"]]
@@ -154,8 +164,27 @@ def message_text(message: dict[str, Any]) -> str:
     return json.dumps(message.get("blocks", []), ensure_ascii=False)
 
 
+class FakeClock:
+    """The app's clock, moved by the test: timers fire when the test says time has passed."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
 @asynccontextmanager
-async def running_app(slack: FakeSlack, database_url: str, config: Config | None = None) -> AsyncIterator[App]:
+async def running_app(
+    slack: FakeSlack,
+    database_url: str,
+    config: Config | None = None,
+    clock: Clock = system_clock,
+    worker_timeout: int = 10,
+) -> AsyncIterator[App]:
     settings = Settings(
         slack_bot_token=Secret(TOKEN),
         slack_signing_secret=Secret(SECRET),
@@ -164,7 +193,7 @@ async def running_app(slack: FakeSlack, database_url: str, config: Config | None
     )
     if not normalize_url(database_url).startswith("sqlite"):
         await upgrade(normalize_url(database_url))  # `chatbot migrate`, as a PostgreSQL deployment runs it
-    runtime = await Runtime.create(settings, config or example_config())
+    runtime = await Runtime.create(settings, config or example_config(), clock, worker_timeout=worker_timeout)
     front = SlackFront(runtime.bolt, runtime.store, runtime.metrics, SECRET, runtime.deps.clock)
     try:
         async with serving(build_web_app(front, runtime.store, runtime.metrics)) as url, SlackSender(SECRET) as sender:

@@ -190,10 +190,7 @@ class Worker:
         """Post with the job's marker, unless an earlier attempt of this job already did."""
         marker = f"job-{job.id}"
         if job.attempts > 1:
-            oldest = job.created_at.timestamp() - 1
-            found = await self._slack(
-                job, self.gateway.find_marked(channel, marker, thread_ts=thread_ts, oldest=oldest)
-            )
+            found = await self._slack(job, self.gateway.find_marked(channel, marker, thread_ts=thread_ts))
             if found:
                 log.info("job %s: found its earlier post %s; not posting again", job.id, found)
                 return found

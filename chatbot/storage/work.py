@@ -99,6 +99,7 @@ class JobRecord:
     due_at: datetime
     attempts: int  # including the current one, once claimed
     last_error: str | None
+    created_at: datetime
 
     @classmethod
     def from_row(cls, row: JobRow) -> JobRecord:
@@ -111,6 +112,7 @@ class JobRecord:
             row.due_at,
             row.attempts,
             row.last_error,
+            row.created_at,
         )
 
 

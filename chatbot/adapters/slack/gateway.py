@@ -81,15 +81,16 @@ class SlackGateway:
         data = await self._call("users.getPresence", form=True, user=user)
         return str(data.get("presence", "active"))
 
-    async def find_marked(self, channel: str, marker: str, *, thread_ts: str | None, oldest: float) -> str | None:
+    async def find_marked(self, channel: str, marker: str, *, thread_ts: str | None) -> str | None:
         """The ts of a message we posted carrying `marker` as a block id, if an earlier attempt got through.
 
         Only called when an earlier attempt's outcome is unknown (timeout, crash), so the stricter rate limits of
-        these read methods do not matter.
+        these read methods do not matter. It reads the newest messages (75 at most) rather than asking from a time,
+        so a clock that differs from Slack's cannot hide the post.
         """
         cursor = None
         for _ in range(5):  # pages of 15: the most conversations.history gives new apps at once
-            args: dict[str, Any] = {"channel": channel, "limit": 15, "oldest": f"{oldest:.6f}"}
+            args: dict[str, Any] = {"channel": channel, "limit": 15}
             if cursor:
                 args["cursor"] = cursor
             if thread_ts:
