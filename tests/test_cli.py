@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,8 @@ CHATBOT = [sys.executable, "-m", "chatbot"]
 
 
 def run(*args: str, stdin: str = "", cwd=ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CHATBOT, *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=60)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CHATBOT_", "DATABASE_URL"))}
+    return subprocess.run([*CHATBOT, *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=60, env=env)
 
 
 def test_validate_passes_on_shipped_playbooks():
@@ -106,3 +108,17 @@ def test_bad_config_is_one_clear_line(tmp_path, capsys):
     assert main(["--config", str(bad), "playbooks"]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:4: groups.g1.channel:" in err
+
+
+def test_manifest_command(capsys):
+    assert main(["manifest", "--url", "https://bot.example.org"]) == 0
+    out = capsys.readouterr().out
+    assert "request_url: https://bot.example.org/slack/events" in out and "command: /triage" in out
+    assert main(["manifest", "--url", "http://insecure"]) == 2
+    assert "must start with https://" in capsys.readouterr().err
+
+
+def test_serve_without_a_token_says_which_setting_is_missing():
+    result = run("serve")
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in result.stderr
