@@ -163,7 +163,8 @@ class Worker:
             await self.store.work.fail_job(job.id, self.owner, self.clock(), reason)
             return
         self.metrics.jobs.labels(job.kind, "retry").inc()
-        log.warning("job %s (%s) retries in %.0f s: %s", job.id, job.kind, after, reason)
+        level = logging.INFO if reason == "rate limited" else logging.WARNING  # 429s are routine under bursts
+        log.log(level, "job %s (%s) retries in %.0f s: %s", job.id, job.kind, after, reason)
         await self.store.work.retry_job(job.id, self.owner, self.clock() + timedelta(seconds=after), reason)
 
     def _backoff(self, job: JobRecord) -> float:
