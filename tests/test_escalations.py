@@ -366,3 +366,30 @@ def _run_id(app: App) -> str:
     for button in App.buttons(app.session()).values():
         return json.loads(button["value"])["r"]
     raise AssertionError("no buttons on the session")
+
+
+async def test_ticket_share_with_clever_carries_the_sharing_checklist(app, slack):
+    await walk_to_dashboard_check(app)
+    await app.click("I am a TS supervisor and have checked the dashboard")
+    await app.click("The issue requires resolution from Clever")
+    await app.click("Fill in the form")
+    await app.submit({"clever_issue": "Section 4521 is missing from the sync"})
+    await app.runtime.worker.drain()
+    [ping] = pings(slack, "C00000TSUP")
+    text = message_text(ping)
+    assert "Ticket share to TS Supervisor group (Clever ticket sharing)" in text and "Partner: Clever" in text
+    assert "Clever_Ticket Sharing Process" in text and "enterprise-support@clever.com" in text
+    assert "Section 4521 is missing from the sync" in text
+
+
+async def test_slack_presence_counts_when_the_group_asks_for_it(slack, db_url, clock):
+    config = example_config()
+    data = config.model_dump()
+    data["groups"]["clever-tier2"]["use_slack_presence"] = True
+    slack.set_presence(HERBERT, "away")
+    async with running_app(slack, db_url, type(config).model_validate(data), clock=clock) as app:
+        await escalate_dashboard_check(app)
+        await app.runtime.worker.drain()
+        text = message_text(pings(slack)[-1])
+        assert f"<@{EDISON}> (tier 1 of 3)" in text and f"<@{HERBERT}>" not in text
+        assert len(slack.calls_to("users.getPresence")) == 4
