@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from bench.databases import DEFAULT_PG_URL
+from bench.procs import ROOT
 from bench.report import Result, row, table
 from bench.targets import Options, Target, measure
 
@@ -49,6 +50,12 @@ def parse_args() -> argparse.Namespace:
         help="PostgreSQL server to make a throw-away schema on (default $BENCH_DATABASE_URL or the CI one)",
     )
     parser.add_argument("--profile", action="store_true", help="py-spy the chatbot during the window (slows it)")
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        default=ROOT,
+        help="serve the chatbot package of this checkout (a patched copy, to measure a change); default this repo",
+    )
     args = parser.parse_args()
     if args.agents < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--agents >= 1, --seconds > 0, --warmup >= 0")
@@ -59,7 +66,7 @@ async def run(args: argparse.Namespace, work_dir: Path) -> list[Result]:
     results = []
     for target in targets(args.database, args.bare):
         profile = args.profile and target.kind == "chatbot"
-        options = Options(args.agents, args.seconds, args.warmup, args.pg_url, work_dir, profile)
+        options = Options(args.agents, args.seconds, args.warmup, args.pg_url, work_dir, profile, args.app_dir.resolve())
         print(f"measuring {target.label}: {args.warmup:.0f}s warm-up, {args.seconds:.0f}s measured...", file=sys.stderr)
         result = await measure(target, options)
         if profile:

@@ -107,15 +107,21 @@ class Children:
             await asyncio.shield(child.stop())
 
     async def start(
-        self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None, *, stdio: bool = False
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        *,
+        stdio: bool = False,
+        cwd: Path = ROOT,
     ) -> Child:
-        """Start `argv` with `env` added to the bench's environment; stdin/stdout are pipes when `stdio`."""
+        """Start `argv` in `cwd` with `env` added to the bench's environment; stdin/stdout are pipes when `stdio`."""
         stderr_path = self.log_dir / f"{name.replace(' ', '_').replace('/', '_')}.stderr"
         stderr = stderr_path.open("wb")
         pipe = asyncio.subprocess.PIPE if stdio else asyncio.subprocess.DEVNULL
         process = await asyncio.create_subprocess_exec(
             *argv,
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, **(env or {})},
             stdin=pipe,
             stdout=pipe,

@@ -17,7 +17,7 @@ from bench.agents import PLAYBOOK, SECRET, TOKEN, Agent, Load, Recorder
 from bench.databases import audit_counts, postgres_database, sqlite_database
 from bench.fake_process import FakeSlackProcess
 from bench.playbook_walk import button_walks, example_engine, first_message
-from bench.procs import PYTHON, Child, Children, free_port, own_cpu_seconds, wait_until_serving
+from bench.procs import PYTHON, ROOT, Child, Children, free_port, own_cpu_seconds, wait_until_serving
 from bench.report import Check, Result
 from bench.spy import Profiler
 
@@ -40,10 +40,11 @@ class Options:
     pg_url: str
     work_dir: Path
     profile: bool = False
+    app_dir: Path = ROOT  # the checkout whose `chatbot` package is served (e.g. a patched copy)
 
 
 async def _start_server(
-    children: Children, target: Target, fake: FakeSlackProcess, db_url: str | None
+    children: Children, target: Target, options: Options, fake: FakeSlackProcess, db_url: str | None
 ) -> tuple[Child, int]:
     port = free_port()
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET}
@@ -61,8 +62,10 @@ async def _start_server(
             "PORT": str(port),
             "CHATBOT_CONFIG": "config/example.yaml",
             "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(options.app_dir),
         }
-        child = await children.start(target.label, [PYTHON, "-m", "chatbot", "serve", "--host", "127.0.0.1"], env)
+        argv = [PYTHON, "-m", "chatbot", "serve", "--host", "127.0.0.1"]
+        child = await children.start(target.label, argv, env, cwd=options.app_dir)
         await wait_until_serving(f"http://127.0.0.1:{port}/healthz", child)
     return child, port
 
@@ -143,7 +146,7 @@ async def measure(target: Target, options: Options) -> Result:
         fake = await FakeSlackProcess.start(children, f"fake slack for {target.label}")
         stack.push_async_callback(fake.close)
         db_url = await stack.enter_async_context(_database(target, options))
-        server, port = await _start_server(children, target, fake, db_url)
+        server, port = await _start_server(children, target, options, fake, db_url)
         connector = aiohttp.TCPConnector(limit=options.agents * 2 + 10, keepalive_timeout=30)
         http = await stack.enter_async_context(
             aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=10))

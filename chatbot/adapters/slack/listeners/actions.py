@@ -115,12 +115,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             deps,
             ack,
             playbook_id,
-            body,
             channel=channel,
             user=user,
             team=str((body.get("team") or {}).get("id", "")),
             response_url=response_url,
-            ack_args={},
         )
         if response_url:  # the picker has done its job
             deps.background.spawn(deps.gateway.respond(response_url, {"delete_original": True}), what="remove picker")

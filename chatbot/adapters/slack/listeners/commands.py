@@ -29,17 +29,15 @@ async def start_for(
     deps: SlackDeps,
     ack: AsyncAck,
     playbook_id: str,
-    body: dict[str, Any],
     *,
     channel: str,
     user: str,
     team: str,
     response_url: str | None,
-    ack_args: dict[str, Any],
 ) -> None:
     """Create the run (durably, before the ack), then post its message after the ack."""
     session = await deps.triage.start(playbook_id, actor=user, team_id=team, channel_id=channel)
-    await ack(**ack_args)
+    await ack()
     deps.background.spawn(
         post_session(deps, session, response_url),
         what=f"posting session {session.run_id}",
@@ -79,10 +77,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             deps,
             ack,
             found[0].id,
-            body,
             channel=channel,
             user=user,
             team=str(body.get("team_id", "")),
             response_url=body.get("response_url"),
-            ack_args={},
         )
