@@ -276,22 +276,25 @@ async def test_url_verification(app):
 
 
 async def test_retried_event_is_processed_once(app, slack):
+    said = slack.inject_message(CHANNEL, "<@U0FAKEBOT> help", user=AGENT)
     event = {
         "type": "app_mention",
         "user": AGENT,
-        "text": "<@U0FAKEBOT> help",
-        "ts": "1700000000.000100",
+        "text": said["text"],
+        "ts": said["ts"],
         "channel": CHANNEL,
-        "event_ts": "1700000000.000100",
+        "event_ts": said["ts"],
     }
     body = event_body(event, event_id="Ev0RETRY01")
     assert (await app.post(body)).status == 200
     await app.settle()
     retry = await app.post(body, retry_num=1)
     await app.settle()
-    assert retry.status == 200 and retry.headers.get("X-Slack-No-Retry") == "1"
-    helps = [c for c in slack.calls_to("chat.postMessage") if c.params.get("thread_ts") == "1700000000.000100"]
-    assert len(helps) == 1
+    headers = {k.lower(): v for k, v in retry.headers.items()}
+    assert retry.status == 200 and headers.get("x-slack-no-retry") == "1"
+    helps = [c for c in slack.calls_to("chat.postMessage") if c.params.get("thread_ts") == said["ts"]]
+    assert len(helps) == 1 and helps[0].ok
+    assert "walks you through a support playbook" in json.dumps(helps[0].params["blocks"])
 
 
 # --- Slack failing ------------------------------------------------------------------------------------------

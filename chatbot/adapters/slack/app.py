@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from chatbot.adapters.slack.context import SlackDeps
@@ -33,5 +36,22 @@ def build_app(client: AsyncWebClient, deps: SlackDeps) -> AsyncApp:
         raise_error_for_unhandled_request=False,
         logger=logger,
     )
+    app.middleware(_once_per_event(deps))
     register(app, deps)
     return app
+
+
+def _once_per_event(deps: SlackDeps):  # type: ignore[no-untyped-def]
+    """Slack redelivers an event it thinks was lost (X-Slack-Retry-Num); handle each event id once.
+
+    A bolt middleware rather than the HTTP front, so Socket Mode (whose envelopes carry retries too) gets it as well.
+    """
+
+    async def once(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await deps.store.claim_event(f"event:{event_id}", deps.clock()):
+            deps.metrics.requests.labels("event_callback", "duplicate").inc()
+            return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
+        return await next()
+
+    return once

@@ -94,12 +94,7 @@ class SlackFront:
         except Malformed as exc:
             log.warning("refused a malformed Slack request: %s", exc)
             return self._refuse(400, "malformed request", "malformed")
-        if kind == "event_callback":
-            event_id = str(payload.get("event_id") or "")
-            if event_id and not await self.store.claim_event(f"event:{event_id}", self.clock()):
-                # A retry (X-Slack-Retry-Num) or duplicate delivery of an event already handled.
-                self.metrics.requests.labels(kind, "duplicate").inc()
-                return web.Response(status=200, headers={"X-Slack-No-Retry": "1", "X-Chatbot-Kind": kind})
+        del payload  # only its kind matters here; bolt parses the body again for the listeners
         bolt_response = await self.bolt.async_dispatch(AsyncBoltRequest(body=body, headers=dict(request.headers)))
         response = await to_aiohttp_response(bolt_response)
         response.headers["X-Chatbot-Kind"] = kind
