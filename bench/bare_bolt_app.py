@@ -47,10 +47,10 @@ def main() -> None:
         app = build(token, secret, args.api_url, None)
         web_app = app.web_app(port=args.port)
 
-        async def open_session(_web_app: Any) -> None:
+        async def open_session(_web_app: web.Application) -> None:
             app.client.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
 
-        async def close_session(_web_app: Any) -> None:
+        async def close_session(_web_app: web.Application) -> None:
             if app.client.session is not None:
                 await app.client.session.close()
 

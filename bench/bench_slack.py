@@ -1,7 +1,10 @@
 """Slack app benchmark: simulated agents click through a playbook over HTTP, against the chatbot and a bare bolt app.
 
 Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--seconds 20] [--database sqlite|postgresql|both]
-     [--warmup 5] [--profile] [--bare default|shared|both|none]
+     [--warmup 5] [--bare default|shared|both|none] [--profile] [--app-dir DIR] [--app-processes N]
+
+--profile samples the chatbot with py-spy (`.venv/bin/pip install py-spy`; not a dependency) and prints its top costs.
+--app-dir serves the `chatbot` package of another checkout, e.g. a patched copy in /tmp, to measure a change.
 
 Each server runs in its own process (so is the fake Slack Web API it calls); the agents run here. Prints figures
 (interactions per second, ack latency percentiles, errors, chat.update calls) and sanity checks; not a test.
@@ -49,6 +52,12 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
         help="PostgreSQL server to make a throw-away schema on (default $BENCH_DATABASE_URL or the CI one)",
     )
+    parser.add_argument(
+        "--app-processes",
+        type=int,
+        default=1,
+        help="chatbot serve processes sharing the port with SO_REUSEPORT (needs an app that sets it); default 1",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the chatbot during the window (slows it)")
     parser.add_argument(
         "--app-dir",
@@ -66,11 +75,22 @@ async def run(args: argparse.Namespace, work_dir: Path) -> list[Result]:
     results = []
     for target in targets(args.database, args.bare):
         profile = args.profile and target.kind == "chatbot"
-        options = Options(args.agents, args.seconds, args.warmup, args.pg_url, work_dir, profile, args.app_dir.resolve())
+        options = Options(
+            agents=args.agents,
+            seconds=args.seconds,
+            warmup=args.warmup,
+            pg_url=args.pg_url,
+            work_dir=work_dir,
+            profile=profile,
+            app_dir=args.app_dir.resolve(),
+            app_processes=args.app_processes,
+        )
         print(f"measuring {target.label}: {args.warmup:.0f}s warm-up, {args.seconds:.0f}s measured...", file=sys.stderr)
         result = await measure(target, options)
         if profile:
             result.label += " +py-spy"
+        if target.kind == "chatbot" and args.app_processes > 1:
+            result.label += f" x{args.app_processes}"
         print(row(result), file=sys.stderr)
         results.append(result)
     return results
@@ -79,23 +99,22 @@ async def run(args: argparse.Namespace, work_dir: Path) -> list[Result]:
 def main() -> int:
     args = parse_args()
     work_dir = Path(tempfile.mkdtemp(prefix="bench_slack-"))
-    keep = False
+    passed = False
     try:
         results = asyncio.run(run(args, work_dir))
+        passed = all(check.ok for r in results for check in r.checks)
     except KeyboardInterrupt:
         print("interrupted; every process the bench started is stopped", file=sys.stderr)
         return 130
-    except Exception:
-        keep = True
-        print(f"bench failed; server logs kept in {work_dir}", file=sys.stderr)
-        raise
     finally:
-        if not keep and not args.profile:
+        if passed and not args.profile:
             shutil.rmtree(work_dir, ignore_errors=True)
+        else:
+            print(f"server logs (and profiles) kept in {work_dir}", file=sys.stderr)
     print()
     print(f"{os.cpu_count()} cores; {args.agents} agents; {args.warmup:.0f}s warm-up then {args.seconds:.0f}s measured")
     print(table(results))
-    return 0 if all(check.ok for r in results for check in r.checks) else 1
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

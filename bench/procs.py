@@ -36,6 +36,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
 
 
+def processes_cpu_seconds(command: str) -> float:
+    """CPU time so far of every process named `command` (e.g. all PostgreSQL server processes); 0 if none."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() == command:
+                total += cpu_seconds(int(proc.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process `pid` has a listening TCP socket on `port` (Linux /proc; for servers sharing a port)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(fields[9])
+    try:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except (FileNotFoundError, PermissionError):
+        return False
+    return any(link.startswith("socket:[") and link[8:-1] in inodes for link in links)
+
+
 def own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
@@ -138,12 +168,20 @@ class Children:
         await child.stop()
 
 
-async def wait_until_serving(url: str, child: Child, seconds: float = 60.0, *, any_status: bool = False) -> None:
-    """Poll GET `url` until it answers 200 (or anything, with `any_status`); fail if the child dies first."""
+async def wait_until_serving(
+    url: str, child: Child, seconds: float = 60.0, *, any_status: bool = False, port: int | None = None
+) -> None:
+    """Poll GET `url` until it answers 200 (or anything, with `any_status`); fail if the child dies first.
+    With `port`, first wait until the child itself listens there (another process may share the port)."""
     deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
         while True:
             child.check_alive()
+            if port is not None and not listens_on(child.pid, port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{child.name} not listening on {port} after {seconds:.0f}s")
+                await asyncio.sleep(0.1)
+                continue
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with session.get(url) as response:
                     if any_status or response.status == 200:

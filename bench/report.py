@@ -53,24 +53,28 @@ class Result:
 
 HEADER = (
     f"{'target':<30} {'agents':>6} {'inter/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-    f"{'errors':>6} {'updates':>8} {'cpu app':>7} {'fake':>5} {'load':>5}"
+    f"{'errors':>6} {'updates':>8} {'cpu app':>7} {'fake':>5} {'load':>5} {'pg':>5}"
 )
+
+
+CPU_COLUMNS = (("app", 7), ("fake", 5), ("load", 5), ("postgres", 5))
 
 
 def row(result: Result) -> str:
     cpu = result.cpu
     return (
         f"{result.label:<30} {result.agents:>6} {result.rate:>8.0f} {result.ms(0.50):>7.1f} {result.ms(0.90):>7.1f} "
-        f"{result.ms(0.99):>7.1f} {result.ms(1.0):>7.1f} {result.errors:>6} {result.updates:>8} "
-        f"{cpu.get('app', 0):>6.0f}% {cpu.get('fake', 0):>4.0f}% {cpu.get('load', 0):>4.0f}%"
+        f"{result.ms(0.99):>7.1f} {result.ms(1.0):>7.1f} {result.errors:>6} {result.updates:>8}"
+        + "".join(f"{cpu.get(name, 0):>{width}.0f}%" for name, width in CPU_COLUMNS)
     )
 
 
 def table(results: Sequence[Result]) -> str:
     lines = [HEADER, *(row(r) for r in results)]
     lines.append("")
-    lines.append("cpu: percent of one core during the window (2 cores = 200%); app = the server under test, fake = the")
-    lines.append("fake Slack Web API, load = this load generator. All three share the machine's cores.")
+    lines.append("cpu: percent of one core during the window (2 cores = 200%): app = the server under test, fake = the")
+    lines.append("fake Slack Web API, load = this load generator, pg = every PostgreSQL server process (its backends")
+    lines.append("for the app, and anything else using that server). All of them share the machine's cores.")
     for result in results:
         lines.append("")
         verdict = "all ok" if all(check.ok for check in result.checks) else "FAILED"

@@ -13,15 +13,24 @@ from typing import Literal
 
 import aiohttp
 
-from bench.agents import PLAYBOOK, SECRET, TOKEN, Agent, Load, Recorder
+from bench.agents import PLAYBOOK, Agent, Load
 from bench.databases import audit_counts, postgres_database, sqlite_database
 from bench.fake_process import FakeSlackProcess
 from bench.playbook_walk import button_walks, example_engine, first_message
-from bench.procs import PYTHON, ROOT, Child, Children, free_port, own_cpu_seconds, wait_until_serving
+from bench.procs import (
+    ROOT,
+    Children,
+    own_cpu_seconds,
+    processes_cpu_seconds,
+)
+from bench.recorder import Recorder
 from bench.report import Check, Result
+from bench.servers import Servers, start_bare, start_chatbot
 from bench.spy import Profiler
 
 DRAIN_SECONDS = 20.0
+REQUEST_TIMEOUT = 10.0  # a click not answered by then counts as an error (Slack itself gives up after 3 s)
+CLICK_ACTIONS = ("choose", "continue", "back", "restart", "cancel", "submit")  # audit actions of button clicks
 
 
 @dataclass(frozen=True)
@@ -41,33 +50,7 @@ class Options:
     work_dir: Path
     profile: bool = False
     app_dir: Path = ROOT  # the checkout whose `chatbot` package is served (e.g. a patched copy)
-
-
-async def _start_server(
-    children: Children, target: Target, options: Options, fake: FakeSlackProcess, db_url: str | None
-) -> tuple[Child, int]:
-    port = free_port()
-    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET}
-    if target.kind == "bare":
-        argv = [PYTHON, "-m", "bench.bare_bolt_app", "--port", str(port), "--api-url", fake.api_url]
-        if target.shared_session:
-            argv.append("--shared-session")
-        child = await children.start(target.label, argv, env)
-        await wait_until_serving(f"http://127.0.0.1:{port}/slack/events", child, any_status=True)
-    else:
-        assert db_url is not None
-        env |= {
-            "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": db_url,
-            "PORT": str(port),
-            "CHATBOT_CONFIG": "config/example.yaml",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(options.app_dir),
-        }
-        argv = [PYTHON, "-m", "chatbot", "serve", "--host", "127.0.0.1"]
-        child = await children.start(target.label, argv, env, cwd=options.app_dir)
-        await wait_until_serving(f"http://127.0.0.1:{port}/healthz", child)
-    return child, port
+    app_processes: int = 1  # `chatbot serve` processes sharing the port (the app must set SO_REUSEPORT)
 
 
 @asynccontextmanager
@@ -111,6 +94,16 @@ async def _drain(fake: FakeSlackProcess, accepted: int) -> dict[str, int]:
         await asyncio.sleep(0.25)
 
 
+def _cpu(server: Servers, fake: FakeSlackProcess) -> dict[str, float]:
+    """CPU seconds so far: the server, the fake, this load generator, and the PostgreSQL server (whoever uses it)."""
+    return {
+        "app": server.cpu(),
+        "fake": fake.child.cpu(),
+        "load": own_cpu_seconds(),
+        "postgres": processes_cpu_seconds("postgres"),
+    }
+
+
 async def _watch(tasks: list[asyncio.Task[None]], seconds: float) -> None:
     """Sleep `seconds`, but fail at once if an agent crashed."""
     done, _ = await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_EXCEPTION)
@@ -131,7 +124,7 @@ def _checks(
     if target.kind == "bare":
         checks.append(Check("chat.update calls the fake answered ok == clicks acked", recorder.acked_total, updates))
         return checks
-    clicks = sum(n for action, n in audit.items() if action not in ("start", "runs"))
+    clicks = sum(n for action, n in audit.items() if action in CLICK_ACTIONS)
     checks.append(Check("audit rows for clicks == clicks acked and not reported stale/failed", applied, clicks))
     stale = recorder.notice_total("stale")
     checks.append(Check("chat.update ok == clicks applied + stale-click refreshes", applied + stale, updates))
@@ -146,37 +139,44 @@ async def measure(target: Target, options: Options) -> Result:
         fake = await FakeSlackProcess.start(children, f"fake slack for {target.label}")
         stack.push_async_callback(fake.close)
         db_url = await stack.enter_async_context(_database(target, options))
-        server, port = await _start_server(children, target, options, fake, db_url)
+        if target.kind == "bare":
+            server = await start_bare(children, target.label, fake, target.shared_session)
+        else:
+            assert db_url is not None
+            server = await start_chatbot(children, target.label, fake, db_url, options.app_dir, options.app_processes)
         connector = aiohttp.TCPConnector(limit=options.agents * 2 + 10, keepalive_timeout=30)
         http = await stack.enter_async_context(
-            aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=10))
+            aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
         )
         engine, _config = example_engine()
         recorder = Recorder()
-        url = f"http://127.0.0.1:{port}/slack/events"
-        load = Load(url, fake.base_url, http, recorder, button_walks(engine, PLAYBOOK))
+        load = Load(server.events_url, fake.base_url, http, recorder, button_walks(engine, PLAYBOOK))
         fake.on_notice = load.notice
         agents = [Agent(index, load) for index in range(options.agents)]
         await _set_up(agents, target)
         tasks = [asyncio.create_task(agent.run(resync=target.kind == "chatbot")) for agent in agents]
-        profiler = Profiler(server.pid, options.work_dir / f"{target.label}.profile.txt") if options.profile else None
+        profiler = (
+            Profiler(server.processes[0].pid, options.work_dir / f"{target.label}.profile.txt")
+            if options.profile
+            else None
+        )
         try:
             await _watch(tasks, options.warmup)
-            before = {"app": server.cpu(), "fake": fake.child.cpu(), "load": own_cpu_seconds()}
+            before = _cpu(server, fake)
             stats_before = await fake.stats()
             if profiler is not None:
                 await profiler.start(children, options.seconds)
             start = time.perf_counter()
             await _watch(tasks, options.seconds)
             end = time.perf_counter()
-            after = {"app": server.cpu(), "fake": fake.child.cpu(), "load": own_cpu_seconds()}
+            after = _cpu(server, fake)
             stats_after = await fake.stats()
         finally:
             load.stop.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
         final = await _drain(fake, recorder.acked_total - recorder.notice_total("other"))
-        await children.stop(server)
+        await server.stop(children)
         audit = await audit_counts(db_url) if db_url else {}
         window = recorder.window(start, end)
         result = Result(
