@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chatbot.domain.errors import StaleAnswer, UserFacingError
@@ -14,6 +15,8 @@ from chatbot.engine.machine import Engine
 from chatbot.services.clock import Clock, system_clock
 from chatbot.services.escalations import FINAL, EscalationService, new_escalation_jobs
 from chatbot.storage import EscalationRecord, NewEscalation, RunRecord, Store
+
+RECENT_RUNS = 10_000  # sessions kept in memory (a few kB each)
 
 
 class UnknownRun(UserFacingError):
@@ -61,6 +64,8 @@ class TriageService:
         self.clock = clock
         self.new_id = new_id
         self.escalations = escalations
+        # The sessions this process changed last, so the next click on them need not read them back.
+        self._recent: OrderedDict[str, Session] = OrderedDict()
 
     async def start(self, playbook_id: str, *, actor: str, team_id: str, channel_id: str) -> Session:
         now = self.clock()
@@ -79,7 +84,9 @@ class TriageService:
             actor=actor,
             at=now,
         )
-        return self._session(record, state)
+        session = self._session(record, state)
+        self._remember(session)
+        return session
 
     async def load(self, run_id: str) -> Session:
         record = await self.store.get_run(run_id)
@@ -87,7 +94,9 @@ class TriageService:
             raise UnknownRun()
         state = RunState.from_json(record.state_json)
         escalation = await self._latest_escalation(run_id) if self._may_have_escalated(state) else None
-        return self._session(record, state, escalation)
+        session = self._session(record, state, escalation)
+        self._remember(session)
+        return session
 
     def _may_have_escalated(self, state: RunState) -> bool:
         # Spares a query on most clicks: only a finished run can have escalated, or one that left its outcome with
@@ -95,8 +104,13 @@ class TriageService:
         return self.escalations is not None and (state.status == RunStatus.FINISHED or state.version > len(state.trail))
 
     async def answer(self, run_id: str, action: Action, *, version: int, actor: str) -> Session:
-        """Apply `action` if the run is still at `version`; a double click or a race raises StaleAnswer."""
-        current = await self.load(run_id)
+        """Apply `action` if the run is still at `version`; a double click or a race raises StaleAnswer.
+
+        The run is read from the database unless this process holds it at exactly `version`: the compare-and-set
+        of the save still decides, so a run advanced by another replica meanwhile is refused all the same.
+        """
+        cached = self._recent.get(run_id)
+        current = cached if cached is not None and cached.state.version == version else await self.load(run_id)
         now = self.clock()
         new = self.engine.step(current.state, Answer(action, version, actor, now.isoformat()))
         escalation = await self._escalation_for(current, new)
@@ -114,18 +128,28 @@ class TriageService:
             jobs=new_escalation_jobs(escalation.id, now) if escalation else (),
         )
         if not saved:
+            self._recent.pop(run_id, None)
             latest = await self.store.get_run(run_id)
             raise StaleAnswer(version, latest.version if latest else -1)
         latest = await self._latest_escalation(run_id) if escalation or current.escalation else None
-        return Session(
+        session = Session(
             current.run_id, current.channel_id, current.message_ts, current.owner_id, new, self.engine.view(new), latest
         )
+        self._remember(session)
+        return session
+
+    def _remember(self, session: Session) -> None:
+        self._recent[session.run_id] = session
+        self._recent.move_to_end(session.run_id)
+        while len(self._recent) > RECENT_RUNS:
+            self._recent.popitem(last=False)
 
     async def _escalation_for(self, current: Session, new: RunState) -> NewEscalation | None:
         """A run that reaches an escalation outcome creates one, unless it already has one still open."""
         if self.escalations is None or new.status != RunStatus.FINISHED:
             return None
-        if current.escalation is not None and current.escalation.status not in FINAL:
+        existing = await self._latest_escalation(current.run_id)  # fresh: supervisors change it meanwhile
+        if existing is not None and existing.status not in FINAL:
             return None
         return self.escalations.from_run(
             current.run_id, new, agent_channel=current.channel_id, agent_message_ts=current.message_ts
@@ -137,6 +161,9 @@ class TriageService:
 
     async def attach_message(self, run_id: str, channel_id: str, message_ts: str) -> None:
         await self.store.set_message(run_id, channel_id, message_ts)
+        cached = self._recent.get(run_id)
+        if cached is not None:
+            self._recent[run_id] = replace(cached, channel_id=channel_id, message_ts=message_ts)
 
     def _session(self, record: RunRecord, state: RunState, escalation: EscalationRecord | None = None) -> Session:
         return Session(
