@@ -6,7 +6,6 @@ import json
 import logging
 import time
 from typing import Any
-from urllib.parse import parse_qs
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -14,6 +13,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
+from yarl import URL
 
 from chatbot.metrics import Metrics
 from chatbot.services.clock import Clock
@@ -40,19 +40,25 @@ def classify(body: str, content_type: str) -> tuple[str, dict[str, Any]]:
             raise Malformed("JSON body without a type")
         return str(data["type"]), data
     if content_type.startswith("application/x-www-form-urlencoded"):
-        form = parse_qs(body, keep_blank_values=True, strict_parsing=False)
+        form = _form(body)
         if "payload" in form:
             try:
-                data = json.loads(form["payload"][0])
+                data = json.loads(form["payload"])
             except ValueError as exc:
                 raise Malformed("payload is not JSON") from exc
             if not isinstance(data, dict) or not isinstance(data.get("type"), str):
                 raise Malformed("payload without a type")
             return str(data["type"]), data
         if "command" in form:
-            return "slash_command", {k: v[0] for k, v in form.items()}
+            return "slash_command", form
         raise Malformed("form body with neither payload nor command")
     raise Malformed(f"unsupported content type {content_type!r}")
+
+
+def _form(body: str) -> dict[str, str]:
+    """A form body as a dict (first value of a repeated key, as bolt does), via yarl's C unquoting: `parse_qs`
+    spent several percent of every click unquoting the 5 kB payload."""
+    return dict(URL.build(query_string=body, encoded=True).query)
 
 
 def _error(status: int, message: str) -> web.Response:
