@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+
 from chatbot.adapters.slack.server import SlackFront, build_web_app
 from chatbot.config import Config, load_config
 from chatbot.runtime import Runtime
@@ -159,9 +161,21 @@ class App:
         return reply
 
 
+def checked_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The message's blocks, after slack_sdk's Block Kit models have checked every limit (the app builds plain
+    dicts for speed, so this is where their shape is proven)."""
+    blocks = message.get("blocks", [])
+    assert len(blocks) <= 50
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.to_dict()  # raises SlackObjectFormationError on any limit
+    return blocks
+
+
 def message_text(message: dict[str, Any]) -> str:
     """Everything a person reads in a message, for assertions."""
-    return json.dumps(message.get("blocks", []), ensure_ascii=False)
+    return json.dumps(checked_blocks(message), ensure_ascii=False)
 
 
 class FakeClock:

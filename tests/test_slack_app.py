@@ -11,7 +11,7 @@ import pytest
 
 from chatbot.engine.schema import StepKind
 from tests.fakeslack import FakeSlack, block_actions_body, event_body
-from tests.slackapp import example_config, message_text, running_app
+from tests.slackapp import checked_blocks, example_config, message_text, running_app
 from tests.test_playbook_paths import PATHS, playbook, sample_value
 
 AGENT = "U0AGENT1"
@@ -35,7 +35,7 @@ async def test_help_and_picker(app):
     assert reply.status == 200 and reply.body["response_type"] == "ephemeral"
     assert "/triage clever-access" in reply.body["text"]
     reply = await app.command("")
-    select = reply.body["blocks"][0]["accessory"]
+    select = checked_blocks(reply.body)[0]["accessory"]
     assert select["action_id"] == "triage.pick"
     assert {o["value"] for o in select["options"]} >= {"clever-access", "sse-integration", "ts-case-intake"}
 
@@ -123,6 +123,7 @@ async def test_every_path_of_every_playbook_by_clicking(slack, tmp_path):
             await app.command(path.playbook)
             pb = playbook(path.playbook)
             for step_id, choice in path.moves:
+                checked_blocks(app.session())
                 step = pb.steps[step_id]
                 if step.kind == StepKind.QUESTION:
                     await app.click(step.choices[choice].label)

@@ -5,23 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from slack_sdk.models.basic_objects import JsonObject
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
-)
-
-from chatbot.adapters.slack import ids
+from chatbot.adapters.slack import ids, kit
+from chatbot.adapters.slack.kit import Block
 from chatbot.adapters.slack.status import session_status
 from chatbot.adapters.slack.text import code_blocks, shorten, split_text
 from chatbot.config import Group
@@ -45,31 +30,26 @@ class Message:
     text: str  # notification / accessibility fallback
     blocks: list[Block]
 
-    def as_dicts(self) -> list[dict[str, object]]:
-        return [b.to_dict() for b in self.blocks]
-
-
-def _md(text: str) -> MarkdownTextObject:
-    # verbatim: Slack must not auto-link or parse mentions out of what we send; we escaped it already.
-    return MarkdownTextObject(text=text, verbatim=True)
+    def as_dicts(self) -> list[Block]:
+        return self.blocks
 
 
 def _sections(mrkdwn: str) -> list[Block]:
-    return [SectionBlock(text=_md(piece)) for piece in split_text(mrkdwn) if piece.strip()]
+    return [kit.section(piece) for piece in split_text(mrkdwn) if piece.strip()]
 
 
 def session_message(
     view: View, run_id: str, owner_id: str, groups: Mapping[str, Group], escalation: EscalationRecord | None = None
 ) -> Message:
     """The one message an agent's session lives in; updated in place as they answer."""
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=shorten(view.playbook_title, 150), emoji=False))]
+    blocks: list[Block] = [kit.header(shorten(view.playbook_title, 150))]
     status = {"finished": "finished", "cancelled": "cancelled"}.get(view.status, f"step {len(view.trail) + 1}")
-    blocks.append(ContextBlock(elements=[_md(f"Session for <@{owner_id}> · {status} · ref `{run_id[:8]}`")]))
+    blocks.append(kit.context(f"Session for <@{owner_id}> · {status} · ref `{run_id[:8]}`"))
     blocks.extend(_trail(view))
-    blocks.append(DividerBlock())
+    blocks.append(kit.divider())
     ref = ids.RunRef(run_id, view.version)
     if view.kind == "cancelled":
-        blocks.append(SectionBlock(text=_md("This session was cancelled. *Restart* walks the playbook again.")))
+        blocks.append(kit.section("This session was cancelled. *Restart* walks the playbook again."))
         blocks.append(_nav(ref, back=False, cancel=False))
     elif view.outcome is not None:
         blocks.extend(_outcome(view.outcome, groups, escalation))
@@ -80,7 +60,7 @@ def session_message(
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
         # Keep the header, the current step and the buttons; the trail is in the internal note anyway.
         keep_tail = MESSAGE_BLOCK_LIMIT - 2
-        earlier = ContextBlock(elements=[_md("_Earlier answers are in the internal note._")])
+        earlier = kit.context("_Earlier answers are in the internal note._")
         blocks = [blocks[0], earlier, *blocks[-keep_tail:]]
     fallback = f"{view.playbook_title}: {view.title}"
     return Message(escape_mrkdwn(fallback), blocks)
@@ -108,46 +88,24 @@ def _step(view: View, ref: ids.RunRef) -> list[Block]:
         blocks.extend(_sections(markdown_to_mrkdwn(view.text)))
     if view.help:
         for piece in split_text(markdown_to_mrkdwn(view.help)):
-            blocks.append(ContextBlock(elements=[_md(":information_source: " + piece)]))
+            blocks.append(kit.context(":information_source: " + piece))
     if view.links:
         links = "\n".join(f"• <{link.url}|{escape_mrkdwn(link.title).replace('|', '/')}>" for link in view.links)
         blocks.extend(_sections(links))
     if view.kind == "question":
         buttons = [
-            ButtonElement(
-                text=c.label,
-                action_id=f"{ids.CHOICE_PREFIX}{c.index}",
-                value=ids.RunRef(ref.run_id, ref.version, c.index).encode(),
-            )
+            kit.button(c.label, f"{ids.CHOICE_PREFIX}{c.index}", ids.RunRef(ref.run_id, ref.version, c.index).encode())
             for c in view.choices
         ]
         for start in range(0, len(buttons), 25):
-            blocks.append(ActionsBlock(block_id=f"choices-{start}", elements=buttons[start : start + 25]))
+            blocks.append(kit.actions(f"choices-{start}", buttons[start : start + 25]))
     elif view.kind == "collect":
         names = ", ".join(f.label for f in view.fields)
         blocks.extend(_sections(f"Details to collect: {escape_mrkdwn(names)}"))
-        blocks.append(
-            ActionsBlock(
-                block_id="form",
-                elements=[
-                    ButtonElement(text="Fill in the form", action_id=ids.OPEN_FORM, value=ref.encode(), style="primary")
-                ],
-            )
-        )
+        blocks.append(kit.actions("form", [kit.button("Fill in the form", ids.OPEN_FORM, ref.encode(), "primary")]))
     elif view.kind == "instructions":
-        blocks.append(
-            ActionsBlock(
-                block_id="continue",
-                elements=[
-                    ButtonElement(
-                        text=shorten(view.continue_label or "Continue", 75),
-                        action_id=ids.CONTINUE,
-                        value=ref.encode(),
-                        style="primary",
-                    )
-                ],
-            )
-        )
+        label = shorten(view.continue_label or "Continue", 75)
+        blocks.append(kit.actions("continue", [kit.button(label, ids.CONTINUE, ref.encode(), "primary")]))
     return blocks
 
 
@@ -160,9 +118,9 @@ def _outcome(out: OutcomeView, groups: Mapping[str, Group], escalation: Escalati
         head += f"\nRefer to: {escape_mrkdwn(out.referred_to)}"
     blocks: list[Block] = [*_sections(head)]
     blocks.extend(_sections("*Customer reply* (copy into the ticket):"))
-    blocks.extend(SectionBlock(text=_md(piece)) for piece in code_blocks(out.reply))
+    blocks.extend(kit.section(piece) for piece in code_blocks(out.reply))
     blocks.extend(_sections("*Internal note* (paste as a private note):"))
-    blocks.extend(SectionBlock(text=_md(piece)) for piece in code_blocks(out.note))
+    blocks.extend(kit.section(piece) for piece in code_blocks(out.note))
     status = session_status(escalation, groups.get(escalation.group_id)) if escalation else None
     blocks.extend(_sections(status or _next_steps(out, groups)))
     return blocks
@@ -176,42 +134,25 @@ def _next_steps(out: OutcomeView, groups: Mapping[str, Group]) -> str:
     return ":white_check_mark: *What happens next:* send the reply, paste the note, and solve the ticket."
 
 
-def _nav(ref: ids.RunRef, *, back: bool, cancel: bool) -> ActionsBlock:
+def _nav(ref: ids.RunRef, *, back: bool, cancel: bool) -> Block:
     value = ref.encode()
-    elements: list[JsonObject] = []
-    if back:
-        elements.append(ButtonElement(text="Back", action_id=ids.BACK, value=value))
-    elements.append(ButtonElement(text="Restart", action_id=ids.RESTART, value=value))
+    elements = [kit.button("Back", ids.BACK, value)] if back else []
+    elements.append(kit.button("Restart", ids.RESTART, value))
     if cancel:
-        elements.append(
-            ButtonElement(
-                text="Cancel",
-                action_id=ids.CANCEL,
-                value=value,
-                style="danger",
-                confirm=ConfirmObject(
-                    title="Cancel this session?",
-                    text="The answers so far stay in the audit trail.",
-                    confirm="Cancel it",
-                    deny="Keep going",
-                ),
-            )
+        sure = kit.confirm(
+            "Cancel this session?", "The answers so far stay in the audit trail.", "Cancel it", "Keep going"
         )
-    return ActionsBlock(block_id="nav", elements=elements)
+        elements.append(kit.button("Cancel", ids.CANCEL, value, "danger", sure))
+    return kit.actions("nav", elements)
 
 
 def picker(playbooks: list[tuple[str, str]], intro: str) -> Message:
     """The ephemeral playbook picker for `/triage` with no text (or a search with several matches)."""
-    options = [Option(value=pid, text=shorten(title, 75)) for pid, title in playbooks[:100]]
-    blocks: list[Block] = [
-        SectionBlock(
-            text=_md(intro),
-            accessory=StaticSelectElement(placeholder="Choose a playbook", action_id=ids.PICK, options=options),
-        )
-    ]
-    return Message("Choose a playbook", blocks)
+    options = [(pid, shorten(title, 75)) for pid, title in playbooks[:100]]
+    select = kit.static_select(ids.PICK, "Choose a playbook", options)
+    return Message("Choose a playbook", [kit.section(intro, accessory=select)])
 
 
 def notice(text: str) -> Message:
     """A short ephemeral message (already escaped mrkdwn)."""
-    return Message(text, [SectionBlock(text=_md(text))])
+    return Message(text, [kit.section(text)])

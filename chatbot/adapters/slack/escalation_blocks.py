@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    SectionBlock,
-    StaticSelectElement,
-)
+from slack_sdk.models.blocks import InputBlock, Option, PlainTextInputElement, StaticSelectElement
 from slack_sdk.models.views import View as SlackView
 
-from chatbot.adapters.slack import ids
+from chatbot.adapters.slack import ids, kit
 from chatbot.adapters.slack.blocks import MESSAGE_BLOCK_LIMIT, Message
+from chatbot.adapters.slack.kit import Block
 from chatbot.adapters.slack.status import status_line
 from chatbot.adapters.slack.text import code_blocks, split_text
 from chatbot.config import Config, Group
@@ -32,13 +22,9 @@ from chatbot.storage import EscalationRecord
 PRIORITY_ICONS = {"high": ":red_circle:", "normal": ":large_yellow_circle:", "low": ":white_circle:"}
 
 
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text, verbatim=True)
-
-
 def _sections(text: str, block_id: str | None = None) -> list[Block]:
     pieces = [p for p in split_text(text) if p.strip()]
-    return [SectionBlock(text=_md(p), block_id=block_id if i == 0 else None) for i, p in enumerate(pieces)]
+    return [kit.section(p, block_id=block_id if i == 0 else None) for i, p in enumerate(pieces)]
 
 
 def mentions(targets: Targets, group: Group) -> str:
@@ -59,11 +45,11 @@ def _buttons(esc: EscalationRecord) -> list[Block]:
         ("resolve", "Resolve", ids.ESC_RESOLVE, None),
     ]
     buttons = [
-        ButtonElement(text=label, action_id=action_id, value=value, style=style)
+        kit.button(label, action_id, value, style)
         for action, label, action_id, style in spec
         if esc.status in ACTIONS[action][0]
     ]
-    return [ActionsBlock(block_id="esc-actions", elements=buttons)]
+    return [kit.actions("esc-actions", buttons)]
 
 
 def ping_message(
@@ -101,15 +87,15 @@ def ping_message(
         blocks.extend(_sections("*Path taken*\n" + "\n".join(lines)))
     if h.get("note"):
         blocks.extend(_sections("*Internal note*"))
-        blocks.extend(SectionBlock(text=_md(piece)) for piece in code_blocks(h["note"]))
+        blocks.extend(kit.section(piece) for piece in code_blocks(h["note"]))
     if h.get("checklist"):
         blocks.extend(_sections("*Checklist*\n" + "\n".join(f"☐ {escape_mrkdwn(c)}" for c in h["checklist"])))
-    blocks.append(ContextBlock(elements=[_md(status_line(esc, group))]))
+    blocks.append(kit.context(status_line(esc, group)))
     blocks.extend(_buttons(esc))
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
         blocks = [
             *blocks[:2],
-            ContextBlock(elements=[_md("_Long hand-off shortened: see the agent's session._")]),
+            kit.context("_Long hand-off shortened: see the agent's session._"),
             *blocks[-(MESSAGE_BLOCK_LIMIT - 3) :],
         ]
     return Message(f"Escalation to {escape_mrkdwn(group.name)}: {escape_mrkdwn(esc.summary)}", blocks)

@@ -9,10 +9,10 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View as SlackView
 from slack_sdk.web.async_client import AsyncWebClient
 
+from chatbot.adapters.slack.kit import Block
 from chatbot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -44,19 +44,19 @@ class SlackGateway:
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     async def post_message(self, channel: str, text: str, blocks: Sequence[Block], thread_ts: str | None = None) -> str:
-        args: dict[str, Any] = {"channel": channel, "text": text, "blocks": [b.to_dict() for b in blocks]}
+        args: dict[str, Any] = {"channel": channel, "text": text, "blocks": list(blocks)}
         if thread_ts:
             args["thread_ts"] = thread_ts
         data = await self._call("chat.postMessage", **args)
         return str(data["ts"])
 
     async def update_message(self, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> None:
-        await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=[b.to_dict() for b in blocks])
+        await self._call("chat.update", channel=channel, ts=ts, text=text, blocks=list(blocks))
 
     async def post_ephemeral(self, channel: str, user: str, text: str, blocks: Sequence[Block] | None = None) -> None:
         args: dict[str, Any] = {"channel": channel, "user": user, "text": text}
         if blocks:
-            args["blocks"] = [b.to_dict() for b in blocks]
+            args["blocks"] = list(blocks)
         await self._call("chat.postEphemeral", **args)
 
     async def open_view(self, trigger_id: str, view: SlackView) -> None:
