@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from chatbot.storage.db import ping
 from chatbot.storage.records import AuditRecord, RunRecord
-from chatbot.storage.tables import AuditEventRow, ProcessedEventRow, RunRow
-from chatbot.storage.work import NewEscalation, NewJob, WorkStore, add_escalation, add_jobs
+from chatbot.storage.tables import AuditEventRow, ProcessedEventRow, RunRow, audit_events, escalations, runs
+from chatbot.storage.tables import jobs as jobs_table
+from chatbot.storage.work import NewEscalation, NewJob, WorkStore, escalation_values, job_values
 
 
 def _aware(at: datetime) -> datetime:
@@ -82,9 +83,11 @@ class Store:
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         """The run with this id, or None."""
-        async with self._sessions() as session:
-            row = await session.get(RunRow, run_id)
-            return RunRecord.from_row(row) if row is not None else None
+        # Core, not the ORM: this read and the save below run on every click, where the ORM's unit of work was
+        # a fifth of the CPU and bought nothing.
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(select(runs).where(runs.c.id == run_id))).first()
+        return RunRecord.from_row(row) if row is not None else None  # type: ignore[arg-type]
 
     async def get_run_by_message(self, channel_id: str, message_ts: str) -> RunRecord | None:
         """The run whose Slack message is `message_ts` in `channel_id`, or None."""
@@ -115,21 +118,21 @@ class Store:
         """
         at = _aware(at)
         statement = (
-            update(RunRow)
-            .where(RunRow.id == run_id, RunRow.version == expected_version)
+            update(runs)
+            .where(runs.c.id == run_id, runs.c.version == expected_version)
             .values(state_json=state_json, version=version, status=status, updated_at=at)
-            .execution_options(synchronize_session=False)
         )
-        event = _audit_row(run_id, at, actor, action, detail)
-        async with self._sessions.begin() as session:
-            result = cast(CursorResult[Any], await session.execute(statement))
-            if result.rowcount != 1:
+        audit = insert(audit_events).values(
+            run_id=run_id, at=at, actor=actor, action=action, detail_json=_detail_json(detail)
+        )
+        async with self.engine.begin() as connection:
+            if (await connection.execute(statement)).rowcount != 1:
                 return False
-            session.add(event)
+            await connection.execute(audit)
             if escalation is not None:
-                add_escalation(session, escalation, at)
-                await session.flush()  # the escalation before the jobs that point at it
-            add_jobs(session, jobs, at)
+                await connection.execute(insert(escalations).values(escalation_values(escalation, at)))
+            if jobs:
+                await connection.execute(insert(jobs_table), [job_values(job, at) for job in jobs])
             return True
 
     async def set_message(self, run_id: str, channel_id: str, message_ts: str) -> bool:

@@ -120,49 +120,53 @@ def _json(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str)
 
 
+def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
+    return {
+        "id": esc.id,
+        "run_id": esc.run_id,
+        "kind": esc.kind,
+        "group_id": esc.group_id,
+        "priority": esc.priority,
+        "summary": esc.summary,
+        "handoff_json": _json(esc.handoff),
+        "status": "open",
+        "version": 0,
+        "tier": -1,
+        "created_by": esc.created_by,
+        "agent_channel": esc.agent_channel,
+        "agent_message_ts": esc.agent_message_ts,
+        "ping_channel": None,
+        "ping_ts": None,
+        "handled_by": None,
+        "note": None,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def job_values(job: NewJob, at: datetime) -> dict[str, Any]:
+    return {
+        "kind": job.kind,
+        "escalation_id": job.escalation_id,
+        "payload_json": _json(job.payload),
+        "status": "pending",
+        "due_at": job.due_at,
+        "attempts": 0,
+        "lease_owner": None,
+        "lease_until": None,
+        "last_error": None,
+        "created_at": at,
+        "done_at": None,
+    }
+
+
 def add_escalation(session: AsyncSession, esc: NewEscalation, at: datetime) -> None:
-    session.add(
-        EscalationRow(
-            id=esc.id,
-            run_id=esc.run_id,
-            kind=esc.kind,
-            group_id=esc.group_id,
-            priority=esc.priority,
-            summary=esc.summary,
-            handoff_json=_json(esc.handoff),
-            status="open",
-            version=0,
-            tier=-1,
-            created_by=esc.created_by,
-            agent_channel=esc.agent_channel,
-            agent_message_ts=esc.agent_message_ts,
-            ping_channel=None,
-            ping_ts=None,
-            handled_by=None,
-            note=None,
-            created_at=at,
-            updated_at=at,
-        )
-    )
+    session.add(EscalationRow(**escalation_values(esc, at)))
 
 
 def add_jobs(session: AsyncSession, jobs: Sequence[NewJob], at: datetime) -> None:
     for job in jobs:
-        session.add(
-            JobRow(
-                kind=job.kind,
-                escalation_id=job.escalation_id,
-                payload_json=_json(job.payload),
-                status="pending",
-                due_at=job.due_at,
-                attempts=0,
-                lease_owner=None,
-                lease_until=None,
-                last_error=None,
-                created_at=at,
-                done_at=None,
-            )
-        )
+        session.add(JobRow(**job_values(job, at)))
 
 
 def audit_row(run_id: str | None, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> AuditEventRow:
