@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from chatbot.storage.db import ping
+from chatbot.storage.fastsave import FastSave
 from chatbot.storage.records import AuditRecord, RunRecord
 from chatbot.storage.tables import (
     AuditEventRow,
@@ -63,6 +64,7 @@ class Store:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.work = WorkStore(self._sessions, engine.dialect.name)
+        self._fast = FastSave(engine)
 
     # Runs
 
@@ -139,6 +141,10 @@ class Store:
         Returns False, having written nothing, when the run is missing or another writer saved first.
         """
         at = _aware(at)
+        if escalation is None and not jobs and self._fast.enabled:  # every click but the one that escalates
+            return await self._fast.save(
+                run_id, expected_version, state_json, version, status, at, actor, action, _detail_json(detail)
+            )
         change = {
             "run_id": run_id,
             "expected": expected_version,
@@ -223,6 +229,7 @@ class Store:
 
     async def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
+        self._fast.close()
         await self.engine.dispose()
 
 

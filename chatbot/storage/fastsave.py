@@ -1,0 +1,136 @@
+"""The save every click makes, in one round trip to the database: the compare-and-set and its audit event.
+
+Through SQLAlchemy this took four round trips (BEGIN, UPDATE, INSERT, COMMIT), each an await and, on SQLite, a
+hop to aiosqlite's thread; it was the largest cost of a click after HTTP itself. Only this one statement takes
+the short way; everything else (escalations included) goes through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import asyncpg
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chatbot.storage.db import SQLITE_BUSY_TIMEOUT_MS
+
+_PG_SAVE = """
+WITH saved AS (
+    UPDATE runs SET state_json = $3, version = $4, status = $5, updated_at = $6
+    WHERE id = $1 AND version = $2
+    RETURNING id
+)
+INSERT INTO audit_events (run_id, at, actor, action, detail_json)
+SELECT id, $6, $7, $8, $9 FROM saved
+"""
+
+_SQLITE_UPDATE = "UPDATE runs SET state_json = ?, version = ?, status = ?, updated_at = ? WHERE id = ? AND version = ?"
+_SQLITE_AUDIT = "INSERT INTO audit_events (run_id, at, actor, action, detail_json) VALUES (?, ?, ?, ?, ?)"
+
+
+def sqlite_time(at: datetime) -> str:
+    """A timestamp as SQLAlchemy stores it on SQLite (UTC wall time), so both paths read back the same."""
+    return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class FastSave:
+    """`save(...)` -> True if the run was at `expected` and is now saved with its audit row, else False."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._thread: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        database = engine.url.database or ""
+        # An in-memory SQLite database exists only inside its own connection: no second connection can save to it.
+        self.enabled = self.dialect == "postgresql" or (
+            self.dialect == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
+        )
+        if self.enabled and self.dialect == "sqlite":
+            # One thread holding one plain sqlite3 connection: the whole transaction is one hop to it.
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-save")
+            self._path = database
+
+    async def save(
+        self,
+        run_id: str,
+        expected: int,
+        state_json: str,
+        version: int,
+        status: str,
+        at: datetime,
+        actor: str,
+        action: str,
+        detail_json: str,
+    ) -> bool:
+        if self.dialect == "postgresql":
+            async with self.engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                try:
+                    result = await raw.driver_connection.execute(  # type: ignore[union-attr]
+                        _PG_SAVE, run_id, expected, state_json, version, status, at, actor, action, detail_json
+                    )
+                except asyncpg.IntegrityConstraintViolationError as exc:
+                    raise IntegrityError(_PG_SAVE, None, exc) from exc
+                except asyncpg.PostgresError as exc:
+                    raise OperationalError(_PG_SAVE, None, exc) from exc
+            return str(result).endswith(" 1")
+        assert self._thread is not None
+        args = (run_id, expected, state_json, version, status, sqlite_time(at), actor, action, detail_json)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, self._sqlite_save, *args)
+        except sqlite3.IntegrityError as exc:  # the same exceptions as the SQLAlchemy path, for callers
+            raise IntegrityError(_SQLITE_UPDATE, None, exc) from exc
+        except sqlite3.Error as exc:
+            raise OperationalError(_SQLITE_UPDATE, None, exc) from exc
+
+    def _sqlite_save(
+        self,
+        run_id: str,
+        expected: int,
+        state_json: str,
+        version: int,
+        status: str,
+        at: str,
+        actor: str,
+        action: str,
+        detail_json: str,
+    ) -> bool:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            cursor = connection.execute(_SQLITE_UPDATE, (state_json, version, status, at, run_id, expected))
+            if cursor.rowcount != 1:
+                connection.execute("ROLLBACK")
+                return False
+            connection.execute(_SQLITE_AUDIT, (run_id, at, actor, action, detail_json))
+            connection.execute("COMMIT")
+            return True
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+            connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA foreign_keys = ON")
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.submit(self._close_connection).result()
+            self._thread.shutdown(wait=True)
+
+    def _close_connection(self) -> None:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
