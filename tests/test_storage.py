@@ -336,11 +336,11 @@ async def test_sqlite_connection_settings(tmp_path: Path) -> None:
         async with engine.connect() as connection:
             pragmas = [
                 (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
-                for name in ("journal_mode", "busy_timeout", "foreign_keys")
+                for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
             ]
     finally:
         await engine.dispose()
-    assert pragmas == ["wal", 5000, 1]
+    assert pragmas == ["wal", 5000, 1, 1]  # synchronous 1 = NORMAL
 
 
 @pytest.mark.parametrize("db_url", BACKENDS[1:], indirect=True)

@@ -148,9 +148,12 @@ class TriageService:
         """A run that reaches an escalation outcome creates one, unless it already has one still open."""
         if self.escalations is None or new.status != RunStatus.FINISHED:
             return None
-        existing = await self._latest_escalation(current.run_id)  # fresh: supervisors change it meanwhile
-        if existing is not None and existing.status not in FINAL:
-            return None
+        if current.escalation is not None:
+            # It may have been resolved or returned since: ask afresh. A run with none cannot have gained one
+            # elsewhere without its version moving on, and then `current` was read afresh anyway.
+            existing = await self._latest_escalation(current.run_id)
+            if existing is not None and existing.status not in FINAL:
+                return None
         return self.escalations.from_run(
             current.run_id, new, agent_channel=current.channel_id, agent_message_ts=current.message_ts
         )

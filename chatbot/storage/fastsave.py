@@ -17,7 +17,7 @@ import asyncpg
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chatbot.storage.db import SQLITE_BUSY_TIMEOUT_MS
+from chatbot.storage.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_SYNCHRONOUS
 
 _PG_SAVE = """
 WITH saved AS (
@@ -121,6 +121,7 @@ class FastSave:
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
             connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
             self._local.connection = connection
         return connection
 
