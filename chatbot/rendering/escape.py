@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 
 class Trusted(str):
@@ -27,6 +28,7 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
+@lru_cache(maxsize=4096)  # the same authored texts, converted on every click otherwise
 def markdown_to_mrkdwn(markdown: str) -> Trusted:
     """Convert the Markdown playbook authors write (**bold**, [text](url)) to Slack mrkdwn.
 
