@@ -58,6 +58,8 @@ async def start_chatbot(
     started = []
     for index in range(processes):
         argv = [PYTHON, "-m", "chatbot", "serve", "--host", "127.0.0.1", *(["--no-worker"] if index else [])]
+        if processes > 1:
+            argv.append("--reuse-port")
         name = label if processes == 1 else f"{label} #{index + 1}"
         child = await children.start(name, argv, env, cwd=app_dir)
         started.append(child)

@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     config, _ = load_config(args.config or settings.config_path)
-    asyncio.run(serve(settings, config, host=args.host, worker=not args.no_worker))
+    asyncio.run(serve(settings, config, host=args.host, worker=not args.no_worker, reuse_port=args.reuse_port))
     return 0
 
 
@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with $SLACK_APP_TOKEN)")
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     p.add_argument("--no-worker", action="store_true", help="leave pings and timers to a separate `chatbot worker`")
+    p.add_argument("--reuse-port", action="store_true", help="let several serve processes share $PORT (one per core)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="deliver escalation pings and run re-escalation timers (with serve --no-worker)")

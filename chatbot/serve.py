@@ -17,7 +17,9 @@ from chatbot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings, config: Config, host: str = "0.0.0.0", *, worker: bool = True) -> None:
+async def serve(
+    settings: Settings, config: Config, host: str = "0.0.0.0", *, worker: bool = True, reuse_port: bool = False
+) -> None:
     runtime = await Runtime.create(settings, config)
     front = None
     if not settings.socket_mode:
@@ -27,7 +29,8 @@ async def serve(settings: Settings, config: Config, host: str = "0.0.0.0", *, wo
         )
     runner = web.AppRunner(build_web_app(front, runtime.store, runtime.metrics), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, settings.port)
+    # reuse_port: several `serve` processes on one port, one per core, the kernel spreading connections.
+    site = web.TCPSite(runner, host, settings.port, reuse_port=reuse_port or None)
     await site.start()
     socket_handler = None
     if settings.socket_mode:
