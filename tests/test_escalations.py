@@ -393,3 +393,19 @@ async def test_slack_presence_counts_when_the_group_asks_for_it(slack, db_url, c
         text = message_text(pings(slack)[-1])
         assert f"<@{EDISON}> (tier 1 of 3)" in text and f"<@{HERBERT}>" not in text
         assert len(slack.calls_to("users.getPresence")) == 4
+
+
+async def test_back_and_escalating_again_does_not_escalate_twice(app, slack):
+    await escalate_dashboard_check(app)
+    await app.click("Back")
+    await app.click("Escalate to a TS supervisor to check it")
+    await app.runtime.worker.drain()
+    assert len(await app.runtime.store.work.escalations_for_run(_run_id(app))) == 1
+    assert len(pings(slack)) == 1
+    await app.click_in(pings(slack)[0], "Resolve", user=HERBERT)
+    await app.runtime.worker.drain()
+    await app.click("Back")  # once resolved, walking to the escalation again raises a new one
+    await app.click("Escalate to a TS supervisor to check it")
+    await app.runtime.worker.drain()
+    assert len(await app.runtime.store.work.escalations_for_run(_run_id(app))) == 2
+    assert len(pings(slack)) == 2
