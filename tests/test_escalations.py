@@ -262,6 +262,7 @@ async def test_rate_limited_ping_waits_for_retry_after_and_is_posted_once(app, s
     clock.advance(seconds=30)
     await app.runtime.worker.drain()
     assert len(pings(slack)) == 1
+    assert slack.calls_to("conversations.history") == []  # a 429 means nothing was posted: no need to look
 
 
 async def test_server_errors_back_off_then_deliver(app, slack, clock):
@@ -307,6 +308,7 @@ async def test_restart_in_the_middle_of_delivery_loses_nothing_and_doubles_nothi
         clock.advance(seconds=61)  # the dead worker's lease runs out
         await second.runtime.worker.drain()
         assert len(pings(slack)) == 1
+        assert len(slack.calls_to("conversations.history")) == 1  # it looked before posting again, and found it
         esc = (await second.runtime.store.work.escalations_for_run(run_id))[-1]
         assert esc.ping_ts == pings(slack)[0]["ts"] and esc.tier == 0
 

@@ -51,6 +51,9 @@ PERMANENT = {
 }
 
 
+RATE_LIMITED = "rate limited"
+
+
 class Retry(Exception):
     def __init__(self, after: float, reason: str) -> None:
         super().__init__(reason)
@@ -112,13 +115,12 @@ class Worker:
             if done:
                 continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
-                try:
-                    await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for w in waits:
-                        w.cancel()
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            try:
+                await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
 
     async def run_once(self) -> int:
         """Claim and run the jobs due now; returns how many were claimed."""
@@ -128,7 +130,7 @@ class Worker:
         return len(jobs)
 
     async def drain(self, rounds: int = 100) -> int:
-        """Run until nothing is due (tests and `chatbot worker --once`); returns jobs run."""
+        """Run until nothing is due (tests, benchmarks); returns how many jobs were run."""
         total = 0
         for _ in range(rounds):
             done = await self.run_once()
@@ -157,13 +159,14 @@ class Worker:
             await self._retry(job, self._backoff(job), f"{type(exc).__name__}: {exc}")
 
     async def _retry(self, job: JobRecord, after: float, reason: str) -> None:
-        if job.attempts >= self.max_attempts:
+        # Slack saying "later" (429) is no failure: only other trouble counts towards giving up.
+        if reason != RATE_LIMITED and job.attempts >= self.max_attempts:
             log.error("job %s (%s) gave up after %d attempts: %s", job.id, job.kind, job.attempts, reason)
             self.metrics.jobs.labels(job.kind, "failed").inc()
             await self.store.work.fail_job(job.id, self.owner, self.clock(), reason)
             return
         self.metrics.jobs.labels(job.kind, "retry").inc()
-        level = logging.INFO if reason == "rate limited" else logging.WARNING  # 429s are routine under bursts
+        level = logging.INFO if reason == RATE_LIMITED else logging.WARNING  # 429s are routine under bursts
         log.log(level, "job %s (%s) retries in %.0f s: %s", job.id, job.kind, after, reason)
         await self.store.work.retry_job(job.id, self.owner, self.clock() + timedelta(seconds=after), reason)
 
@@ -178,7 +181,7 @@ class Worker:
             status = exc.response.status_code
             error = str(exc.response.get("error", ""))
             if status == 429:
-                raise Retry(float(exc.response.headers.get("Retry-After", 1) or 1), "rate limited") from exc
+                raise Retry(float(exc.response.headers.get("Retry-After", 1) or 1), RATE_LIMITED) from exc
             if status >= 500 or error in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
                 raise Retry(self._backoff(job), f"Slack {status} {error}") from exc
             if error in PERMANENT:
@@ -190,7 +193,9 @@ class Worker:
     async def _post_once(self, job: JobRecord, channel: str, text: str, blocks: list, thread_ts: str | None) -> str:
         """Post with the job's marker, unless an earlier attempt of this job already did."""
         marker = f"job-{job.id}"
-        if job.attempts > 1:
+        # Only a 429 says for sure that nothing was posted; after anything else (a timeout, a 5xx, a worker that
+        # died) the earlier attempt may have got through.
+        if job.attempts > 1 and job.last_error != RATE_LIMITED:
             found = await self._slack(job, self.gateway.find_marked(channel, marker, thread_ts=thread_ts))
             if found:
                 log.info("job %s: found its earlier post %s; not posting again", job.id, found)

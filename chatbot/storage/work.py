@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatbot.storage.tables import AuditEventRow, AwayRow, EscalationRow, JobRow
+
+LEASE_EXPIRED = "lease expired: outcome unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +251,14 @@ class WorkStore:
         statement = (
             update(JobRow)
             .where(JobRow.id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=now + lease, attempts=JobRow.attempts + 1)
+            .values(
+                lease_owner=owner,
+                lease_until=now + lease,
+                attempts=JobRow.attempts + 1,
+                # A job still leased was taken from a worker that died mid-way: what it did is unknown. (SET reads
+                # the row as it was before this UPDATE.)
+                last_error=case((JobRow.lease_owner.is_not(None), LEASE_EXPIRED), else_=JobRow.last_error),
+            )
             .returning(JobRow)
             .execution_options(synchronize_session=False)
         )
