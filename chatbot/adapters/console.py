@@ -13,6 +13,7 @@ from chatbot.domain.run import Action, Answer, Back, Choose, Continue, Restart, 
 from chatbot.domain.views import FieldView, View
 from chatbot.engine.machine import Engine
 from chatbot.rendering.escape import markdown_to_plain, unescape_mrkdwn
+from chatbot.services.escalations import timeout_for
 
 ACTOR = "console"
 COMMANDS = "b = back, r = restart, q = quit"
@@ -83,11 +84,11 @@ class Console:
         self._say(unescape_mrkdwn(out.note))
         if out.group:
             self._say("\n--- Escalation that would be sent ---")
-            self._say(self._escalation_preview(out.group))
+            self._say(self._escalation_preview(out.group, out.priority or "normal"))
         if view.trail:
             self._say(f"\n({len(view.trail)} steps taken)")
 
-    def _escalation_preview(self, group_id: str) -> str:
+    def _escalation_preview(self, group_id: str, priority: str) -> str:
         group = self.config.groups.get(group_id)
         if group is None:
             return f"Group '{group_id}' is not configured."
@@ -95,7 +96,8 @@ class Console:
         for n, tier in enumerate(group.tiers, 1):
             names = ", ".join(self.config.people[p].name for p in tier)
             lines.append(f"  tier {n}: {names}")
-        lines.append(f"Re-escalates after {group.ack_timeout_minutes} min without acknowledgement.")
+        minutes = int(timeout_for(group, priority).total_seconds() // 60)
+        lines.append(f"Re-escalates after {minutes} min without acknowledgement ({priority} priority).")
         return "\n".join(lines)
 
     # --- input ------------------------------------------------------------------------------
