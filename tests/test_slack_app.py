@@ -269,6 +269,11 @@ async def test_button_value_from_another_app_version_is_refused_politely(app, sl
     assert "older session layout" in json.dumps(slack.responses[-1].body)
 
 
+async def test_ssl_check_is_answered(app):
+    reply = await app.post(b"ssl_check=1&token=abc", "application/x-www-form-urlencoded")
+    assert reply.status == 200
+
+
 async def test_url_verification(app):
     reply = await app.post(
         json.dumps({"type": "url_verification", "challenge": "abc123", "token": "t"}).encode(), "application/json"

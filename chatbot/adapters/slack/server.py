@@ -51,6 +51,8 @@ def classify(body: str, content_type: str) -> tuple[str, dict[str, Any]]:
             return str(data["type"]), data
         if "command" in form:
             return "slash_command", form
+        if form.get("ssl_check") == "1":  # Slack checking the certificate of a slash command's URL
+            return "ssl_check", form
         raise Malformed("form body with neither payload nor command")
     raise Malformed(f"unsupported content type {content_type!r}")
 
