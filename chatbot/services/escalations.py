@@ -71,6 +71,9 @@ class EscalationService:
         self, run_id: str, state: RunState, *, agent_channel: str, agent_message_ts: str | None
     ) -> NewEscalation | None:
         """The escalation a finished run asks for (escalated / ticket share outcome), or None."""
+        step = self.engine.catalog.get(state.current).steps[state.step]
+        if step.outcome is None or step.outcome.kind.value not in ("escalated", "ticket_share"):
+            return None  # decided before rendering anything: most outcomes do not escalate
         view = self.engine.view(state, include_pii=True)  # Tier 2 may see what Tier 1 views withhold
         out = view.outcome
         if out is None or out.kind not in ("escalated", "ticket_share") or not out.group:
