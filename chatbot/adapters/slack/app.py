@@ -34,6 +34,11 @@ def build_app(client: AsyncWebClient, deps: SlackDeps) -> AsyncApp:
         # bolt's 10 ms ack polling on every request.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
+        # Answered by the HTTP front before bolt (and never sent over Socket Mode); the app defines no custom
+        # workflow functions. Each built-in middleware left on runs for every click.
+        ssl_check_enabled=False,
+        url_verification_enabled=False,
+        attaching_function_token_enabled=False,
         logger=logger,
     )
     app.middleware(_once_per_event(deps))

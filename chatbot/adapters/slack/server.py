@@ -102,6 +102,10 @@ class SlackFront:
         except Malformed as exc:
             log.warning("refused a malformed Slack request: %s", exc)
             return self._refuse(400, "malformed request", "malformed")
+        if kind == "url_verification":  # Slack checking the events URL when the app is set up
+            return web.json_response({"challenge": payload.get("challenge", "")}, headers={"X-Chatbot-Kind": kind})
+        if kind == "ssl_check":
+            return web.Response(status=200, headers={"X-Chatbot-Kind": kind})
         # Hand bolt the body parsed once already. Bolt only takes a parsed body in its "socket_mode", whose one
         # other effect, skipping signature checks, is what this front has just done itself.
         bolt_request = AsyncBoltRequest(body=payload, headers=dict(request.headers), mode="socket_mode")
