@@ -92,6 +92,8 @@ class Worker:
         self.max_attempts = max_attempts
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
+        self._quiet_until: dict[str, datetime] = {}
+        self._next_slot: dict[str, datetime] = {}
         self.handlers: dict[str, Callable[[JobRecord, EscalationRecord, Group], Awaitable[None]]] = {
             "ping": self._ping,
             "reescalate": self._reescalate,
@@ -200,9 +202,30 @@ class Worker:
             if found:
                 log.info("job %s: found its earlier post %s; not posting again", job.id, found)
                 return found
-        ts = await self._slack(job, self.gateway.post_message(channel, text, blocks, thread_ts=thread_ts))
+        self._wait_for_channel(channel)
+        try:
+            ts = await self._slack(job, self.gateway.post_message(channel, text, blocks, thread_ts=thread_ts))
+        except Retry as retry:
+            if retry.reason == RATE_LIMITED:
+                self._quiet_until[channel] = self.clock() + timedelta(seconds=retry.after)
+            raise
         assert ts is not None
         return ts
+
+    def _wait_for_channel(self, channel: str) -> None:
+        """After a 429 on a channel, its other posts wait their turn instead of each meeting a 429 of its own.
+
+        Slack allows about one message per second per channel: posts held back are given one-second slots.
+        """
+        now = self.clock()
+        until = self._quiet_until.get(channel)
+        if until is None or until <= now:
+            self._quiet_until.pop(channel, None)
+            self._next_slot.pop(channel, None)
+            return
+        slot = max(self._next_slot.get(channel, until), until)
+        self._next_slot[channel] = slot + timedelta(seconds=1)
+        raise Retry((slot - now).total_seconds(), RATE_LIMITED)
 
     async def _finish(self, job: JobRecord, **kwargs: object) -> None:
         if not await self.store.work.finish_job(job.id, self.owner, self.clock(), **kwargs):  # type: ignore[arg-type]
