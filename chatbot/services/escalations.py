@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,13 +39,6 @@ class NotAMember(UserFacingError):
 class StaleEscalation(UserFacingError):
     def __init__(self) -> None:
         super().__init__("Someone else changed this escalation a moment ago; the message shows where it stands now.")
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """What Tier 2 sees: built once, when the escalation is created, so the ping shows what the agent saw."""
-
-    data: dict[str, Any]
 
 
 def timeout_for(group: Group, priority: str) -> timedelta:

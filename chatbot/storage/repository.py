@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -24,17 +23,21 @@ from chatbot.storage.tables import (
     runs,
 )
 from chatbot.storage.tables import jobs as jobs_table
-from chatbot.storage.work import NewEscalation, NewJob, WorkStore, escalation_values, job_values
+from chatbot.storage.work import (
+    NewEscalation,
+    NewJob,
+    WorkStore,
+    audit_row,
+    escalation_values,
+    job_values,
+    to_json,
+)
 
 
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"naive datetime {at.isoformat()} given; use a timezone-aware one")
     return at.astimezone(UTC)
-
-
-def _detail_json(detail: dict[str, Any]) -> str:
-    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 # The statements every click runs, built once: building them per call was most of SQLAlchemy's share of a click.
@@ -100,7 +103,7 @@ class Store:
             updated_at=at,
         )
         detail = {"playbook_id": playbook_id, "playbook_version": playbook_version, "version": version}
-        event = _audit_row(run_id, at, actor, "start", detail)
+        event = audit_row(run_id, at, actor, "start", detail)
         async with self._sessions.begin() as session:
             session.add(row)
             await session.flush()  # the run before its audit event, whose foreign key points at it
@@ -143,7 +146,7 @@ class Store:
         at = _aware(at)
         if escalation is None and not jobs and self._fast.enabled:  # every click but the one that escalates
             return await self._fast.save(
-                run_id, expected_version, state_json, version, status, at, actor, action, _detail_json(detail)
+                run_id, expected_version, state_json, version, status, at, actor, action, to_json(detail)
             )
         change = {
             "run_id": run_id,
@@ -153,7 +156,7 @@ class Store:
             "new_status": status,
             "at": at,
         }
-        audit = {"run_id": run_id, "at": at, "actor": actor, "action": action, "detail_json": _detail_json(detail)}
+        audit = {"run_id": run_id, "at": at, "actor": actor, "action": action, "detail_json": to_json(detail)}
         async with self.engine.begin() as connection:
             if (await connection.execute(_SAVE_RUN, change)).rowcount != 1:
                 return False
@@ -188,7 +191,7 @@ class Store:
         self, *, run_id: str | None, actor: str, action: str, detail: dict[str, Any], at: datetime
     ) -> int:
         """Append an audit event on its own (for a run, or for none) and return its id."""
-        row = _audit_row(run_id, _aware(at), actor, action, detail)
+        row = audit_row(run_id, _aware(at), actor, action, detail)
         async with self._sessions.begin() as session:
             session.add(row)
             await session.flush()
@@ -231,7 +234,3 @@ class Store:
         """Close every pooled connection; the store cannot be used afterwards."""
         self._fast.close()
         await self.engine.dispose()
-
-
-def _audit_row(run_id: str | None, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> AuditEventRow:
-    return AuditEventRow(run_id=run_id, at=at, actor=actor, action=action, detail_json=_detail_json(detail))

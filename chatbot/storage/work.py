@@ -118,8 +118,9 @@ class JobRecord:
         )
 
 
-def _json(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str)
+def to_json(data: dict[str, Any]) -> str:
+    """How every JSON column (audit details, hand-offs, job payloads) is written."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)
 
 
 def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
         "group_id": esc.group_id,
         "priority": esc.priority,
         "summary": esc.summary,
-        "handoff_json": _json(esc.handoff),
+        "handoff_json": to_json(esc.handoff),
         "status": "open",
         "version": 0,
         "tier": -1,
@@ -150,7 +151,7 @@ def job_values(job: NewJob, at: datetime) -> dict[str, Any]:
     return {
         "kind": job.kind,
         "escalation_id": job.escalation_id,
-        "payload_json": _json(job.payload),
+        "payload_json": to_json(job.payload),
         "status": "pending",
         "due_at": job.due_at,
         "attempts": 0,
@@ -172,7 +173,7 @@ def add_jobs(session: AsyncSession, jobs: Sequence[NewJob], at: datetime) -> Non
 
 
 def audit_row(run_id: str | None, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> AuditEventRow:
-    return AuditEventRow(run_id=run_id, at=at, actor=actor, action=action, detail_json=_json(detail))
+    return AuditEventRow(run_id=run_id, at=at, actor=actor, action=action, detail_json=to_json(detail))
 
 
 class WorkStore:

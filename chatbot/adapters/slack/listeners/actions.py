@@ -10,6 +10,7 @@ from chatbot.adapters.slack import ids
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.forms import form_modal
 from chatbot.adapters.slack.guard import guarded
+from chatbot.adapters.slack.interaction import first_action, where
 from chatbot.adapters.slack.listeners.commands import start_for
 from chatbot.adapters.slack.sessions import failure_notifier, update_session
 from chatbot.domain.errors import StaleAnswer
@@ -17,24 +18,6 @@ from chatbot.domain.run import Action
 from chatbot.services.triage import Session
 
 STALE = "Someone (maybe you, with a double click) already answered this step; the message now shows the current step."
-
-
-def _where(body: dict[str, Any]) -> tuple[str, str, str, str | None]:
-    container = body.get("container") or {}
-    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-    return (
-        channel,
-        str(container.get("message_ts") or ""),
-        str((body.get("user") or {}).get("id", "")),
-        body.get("response_url"),
-    )
-
-
-def _first_action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions")
-    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
-        raise ids.BadPayload("no action in the payload")
-    return actions[0]
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -49,7 +32,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await update_session(deps, await deps.triage.load(run_id), channel, ts)
 
     async def apply(ack: AsyncAck, body: dict[str, Any], ref: ids.RunRef, action: Action) -> None:
-        channel, ts, user, response_url = _where(body)
+        channel, ts, user, response_url = where(body)
         try:
             session: Session = await deps.triage.answer(ref.run_id, action, version=ref.version, actor=user)
         except StaleAnswer:
@@ -73,20 +56,20 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(ids.CHOICE)
     @guarded(deps, "action")
     async def choice(ack: AsyncAck, body: dict[str, Any]) -> None:
-        ref = ids.RunRef.decode(_first_action(body).get("value"))
+        ref = ids.RunRef.decode(first_action(body).get("value"))
         await apply(ack, body, ref, ids.choice_action(ref))
 
     @app.action(ids.NAV)
     @guarded(deps, "action")
     async def nav(ack: AsyncAck, body: dict[str, Any]) -> None:
-        act = _first_action(body)
+        act = first_action(body)
         await apply(ack, body, ids.RunRef.decode(act.get("value")), ids.nav_action(str(act.get("action_id"))))
 
     @app.action(ids.OPEN_FORM)
     @guarded(deps, "action")
     async def open_form(ack: AsyncAck, body: dict[str, Any]) -> None:
-        ref = ids.RunRef.decode(_first_action(body).get("value"))
-        channel, ts, user, response_url = _where(body)
+        ref = ids.RunRef.decode(first_action(body).get("value"))
+        channel, ts, user, response_url = where(body)
         session = await deps.triage.load(ref.run_id)
         await ack()
         if session.state.version != ref.version or session.view.kind != "collect":
@@ -107,9 +90,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(ids.PICK)
     @guarded(deps, "action")
     async def pick(ack: AsyncAck, body: dict[str, Any]) -> None:
-        act = _first_action(body)
+        act = first_action(body)
         playbook_id = str((act.get("selected_option") or {}).get("value", ""))
-        channel, _ts, user, response_url = _where(body)
+        channel, _ts, user, response_url = where(body)
         await deps.access.check_start(user, channel)
         await start_for(
             deps,

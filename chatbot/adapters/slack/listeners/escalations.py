@@ -11,7 +11,7 @@ from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.escalation_blocks import manual_modal, ping_message, return_modal
 from chatbot.adapters.slack.forms import submitted_values
 from chatbot.adapters.slack.guard import guarded
-from chatbot.adapters.slack.listeners.actions import _first_action, _where
+from chatbot.adapters.slack.interaction import first_action, where
 from chatbot.domain.errors import UserFacingError
 from chatbot.services.escalations import StaleEscalation
 
@@ -30,7 +30,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await deps.gateway.update_message(esc.ping_channel, esc.ping_ts, msg.text, msg.blocks)
 
     async def act(ack: AsyncAck, body: dict[str, Any], ref: ids.EscRef, action: str, reason: str | None) -> None:
-        _channel, _ts, user, response_url = _where(body)
+        _channel, _ts, user, response_url = where(body)
         try:
             await deps.escalations.act(ref.escalation_id, action, actor=user, version=ref.version, reason=reason)
         except StaleEscalation:
@@ -48,15 +48,15 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(ids.ESC_ACTION)
     @guarded(deps, "escalation")
     async def press(ack: AsyncAck, body: dict[str, Any]) -> None:
-        pressed = _first_action(body)
+        pressed = first_action(body)
         action = str(pressed.get("action_id", "")).split(".", 1)[1]
         await act(ack, body, ids.EscRef.decode(pressed.get("value")), action, None)
 
     @app.action(ids.ESC_RETURN)
     @guarded(deps, "escalation")
     async def ask_why(ack: AsyncAck, body: dict[str, Any]) -> None:
-        ref = ids.EscRef.decode(_first_action(body).get("value"))
-        _channel, _ts, user, _url = _where(body)
+        ref = ids.EscRef.decode(first_action(body).get("value"))
+        _channel, _ts, user, _url = where(body)
         esc = await deps.store.work.get_escalation(ref.escalation_id)
         group = deps.groups.get(esc.group_id) if esc else None
         if esc is None or group is None:
