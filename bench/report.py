@@ -47,13 +47,19 @@ class Result:
     def rate(self) -> float:
         return self.applied / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def app_cpu_ms(self) -> float:
+        """Milliseconds of app CPU per applied interaction: the cost of a click, steadier than the rate, which
+        also depends on what else got the cores."""
+        return self.cpu.get("app", 0.0) * 10 / self.rate if self.rate > 0 else math.nan
+
     def ms(self, fraction: float) -> float:
         return percentile(self.latencies, fraction) * 1e3
 
 
 HEADER = (
     f"{'target':<30} {'agents':>6} {'inter/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-    f"{'errors':>6} {'updates':>8} {'cpu app':>7} {'fake':>5} {'load':>5} {'pg':>5}"
+    f"{'errors':>6} {'updates':>8} {'cpu app':>7} {'fake':>5} {'load':>5} {'pg':>5} {'app ms/i':>8}"
 )
 
 
@@ -66,6 +72,7 @@ def row(result: Result) -> str:
         f"{result.label:<30} {result.agents:>6} {result.rate:>8.0f} {result.ms(0.50):>7.1f} {result.ms(0.90):>7.1f} "
         f"{result.ms(0.99):>7.1f} {result.ms(1.0):>7.1f} {result.errors:>6} {result.updates:>8}"
         + "".join(f"{cpu.get(name, 0):>{width}.0f}%" for name, width in CPU_COLUMNS)
+        + f" {result.app_cpu_ms:>8.2f}"
     )
 
 
@@ -75,6 +82,7 @@ def table(results: Sequence[Result]) -> str:
     lines.append("cpu: percent of one core during the window (2 cores = 200%): app = the server under test, fake = the")
     lines.append("fake Slack Web API, load = this load generator, pg = every PostgreSQL server process (its backends")
     lines.append("for the app, and anything else using that server). All of them share the machine's cores.")
+    lines.append("app ms/i: milliseconds of the app's CPU per interaction (all its processes together).")
     for result in results:
         lines.append("")
         verdict = "all ok" if all(check.ok for check in result.checks) else "FAILED"

@@ -78,26 +78,24 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import asyncio
-
+    from chatbot import eventloop
     from chatbot.serve import serve
     from chatbot.settings import Settings
 
     settings = Settings.from_env()
     config, _ = load_config(args.config or settings.config_path)
-    asyncio.run(serve(settings, config, host=args.host, worker=not args.no_worker, reuse_port=args.reuse_port))
+    eventloop.run(serve(settings, config, host=args.host, worker=not args.no_worker, reuse_port=args.reuse_port))
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    import asyncio
-
+    from chatbot import eventloop
     from chatbot.serve import work
     from chatbot.settings import Settings
 
     settings = Settings.from_env(http=False)
     config, _ = load_config(args.config or settings.config_path)
-    asyncio.run(work(settings, config))
+    eventloop.run(work(settings, config))
     return 0
 
 
