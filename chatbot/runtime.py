@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
+import orjson
 from slack_bolt.async_app import AsyncApp
 
 from chatbot.adapters.slack.app import build_app
@@ -42,10 +43,16 @@ async def open_store(database_url: str) -> Store:
     return Store(create_engine(url))
 
 
+def _json(data: object) -> str:
+    return orjson.dumps(data).decode()
+
+
 def _session(timeout: float) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
         timeout=aiohttp.ClientTimeout(total=timeout),
+        # slack_sdk posts Block Kit as JSON through this session: the stdlib encoder was ~5% of a click.
+        json_serialize=_json,
     )
 
 

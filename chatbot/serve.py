@@ -43,9 +43,7 @@ async def serve(
     else:
         log.info("listening on http://%s:%d/slack/events", host, settings.port)
 
-    # Everything built at start-up lives as long as the process: keep the collector from rescanning it.
-    gc.collect()
-    gc.freeze()
+    _settle_heap()
     stop = _stop_on_signals()
     worker_task = asyncio.create_task(runtime.worker.run(stop)) if worker else None
     try:
@@ -60,6 +58,19 @@ async def serve(
         await runtime.close()
 
 
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def _settle_heap() -> None:
+    # Everything built at start-up lives as long as the process: keep the collector from rescanning it.
+    gc.collect()
+    gc.freeze()
+    # A click allocates a few thousand short-lived containers (payload, Block Kit, JSON); at the default young
+    # threshold of 700 the collector ran several times per click, about 5% of the CPU in a perf profile. Almost all
+    # of it is freed by reference counting anyway; cycles still get collected, just in larger batches.
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+
+
 def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,6 +82,7 @@ def _stop_on_signals() -> asyncio.Event:
 async def work(settings: Settings, config: Config) -> None:
     """`chatbot worker`: only the jobs (pings, re-escalation timers, notices); run it next to `serve --no-worker`."""
     runtime = await Runtime.create(settings, config)
+    _settle_heap()
     stop = _stop_on_signals()
     try:
         await runtime.worker.run(stop)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 STATE_SCHEMA = 1
 
@@ -65,11 +66,11 @@ class RunState:
             "started_by": self.started_by,
             "started_at": self.started_at,
         }
-        return json.dumps(data, separators=(",", ":"), sort_keys=True)
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
     @classmethod
     def from_json(cls, text: str) -> RunState:
-        data = json.loads(text)
+        data = orjson.loads(text)
         schema = data.pop("schema", None)
         if schema != STATE_SCHEMA:
             raise ValueError(f"run state schema {schema!r} is not {STATE_SCHEMA}")

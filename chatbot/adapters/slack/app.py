@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -41,22 +42,28 @@ def build_app(client: AsyncWebClient, deps: SlackDeps) -> AsyncApp:
         attaching_function_token_enabled=False,
         logger=logger,
     )
-    app.middleware(_once_per_event(deps))
+    app.use(OncePerEvent(deps))
     register(app, deps)
     return app
 
 
-def _once_per_event(deps: SlackDeps):  # type: ignore[no-untyped-def]
+class OncePerEvent(AsyncMiddleware):
     """Slack redelivers an event it thinks was lost (X-Slack-Retry-Num); handle each event id once.
 
     A bolt middleware rather than the HTTP front, so Socket Mode (whose envelopes carry retries too) gets it as well.
+    A class rather than a function: bolt builds every injectable argument for a function middleware on each request,
+    clicks included, which this only needs to look at.
     """
 
-    async def once(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:
+    def __init__(self, deps: SlackDeps) -> None:
+        self.deps = deps
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await deps.store.claim_event(f"event:{event_id}", deps.clock()):
-            deps.metrics.requests.labels("event_callback", "duplicate").inc()
+        if event_id and not await self.deps.store.claim_event(f"event:{event_id}", self.deps.clock()):
+            self.deps.metrics.requests.labels("event_callback", "duplicate").inc()
             return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
         return await next()
-
-    return once

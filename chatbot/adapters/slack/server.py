@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
+import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -33,7 +33,7 @@ def classify(body: str, content_type: str) -> tuple[str, dict[str, Any]]:
     """The kind of Slack request (for metrics and dedup) and its decoded payload; Malformed if it is neither."""
     if content_type.startswith("application/json"):
         try:
-            data = json.loads(body)
+            data = orjson.loads(body)
         except ValueError as exc:
             raise Malformed("body is not JSON") from exc
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
@@ -43,7 +43,7 @@ def classify(body: str, content_type: str) -> tuple[str, dict[str, Any]]:
         form = _form(body)
         if "payload" in form:
             try:
-                data = json.loads(form["payload"])
+                data = orjson.loads(form["payload"])
             except ValueError as exc:
                 raise Malformed("payload is not JSON") from exc
             if not isinstance(data, dict) or not isinstance(data.get("type"), str):

@@ -9,8 +9,10 @@ from chatbot.adapters.slack.listeners import actions, commands, escalations, eve
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
-    commands.register(app, deps)
+    # Bolt tries listeners in this order, building the injectable arguments for each one's matcher: the session
+    # buttons, clicked most, go first.
     actions.register(app, deps)
+    commands.register(app, deps)
     views.register(app, deps)
     events.register(app, deps)
     escalations.register(app, deps)
