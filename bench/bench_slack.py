@@ -1,10 +1,12 @@
 """Slack app benchmark: simulated agents click through a playbook over HTTP, against the chatbot and a bare bolt app.
 
 Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--seconds 20] [--database sqlite|postgresql|both]
-     [--warmup 5] [--bare default|shared|both|none] [--profile] [--app-dir DIR] [--app-processes N]
+     [--warmup 5] [--bare default|shared|both|none] [--profile] [--app-dir DIR] [--app-processes N] [--rounds 1]
 
 --profile samples the chatbot with py-spy (`.venv/bin/pip install py-spy`; not a dependency) and prints its top costs.
 --app-dir serves the `chatbot` package of another checkout, e.g. a patched copy in /tmp, to measure a change.
+--rounds N measures the targets in turn N times (bare, SQLite, PostgreSQL, bare, ...) and pools each target's
+rounds: on a shared machine whose speed drifts over minutes, interleaving keeps the comparison fair.
 
 Each server runs in its own process (so is the fake Slack Web API it calls); the agents run here. Prints figures
 (interactions per second, ack latency percentiles, errors, chat.update calls) and sanity checks; not a test.
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from bench.databases import DEFAULT_PG_URL
 from bench.procs import ROOT
-from bench.report import Result, row, table
+from bench.report import Result, merge, row, table
 from bench.targets import Options, Target, measure
 
 
@@ -58,6 +60,9 @@ def parse_args() -> argparse.Namespace:
         default=1,
         help="chatbot serve processes sharing the port with SO_REUSEPORT (needs an app that sets it); default 1",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure the targets in turn this many times and pool each (default 1)"
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the chatbot during the window (slows it)")
     parser.add_argument(
         "--app-dir",
@@ -66,34 +71,42 @@ def parse_args() -> argparse.Namespace:
         help="serve the chatbot package of this checkout (a patched copy, to measure a change); default this repo",
     )
     args = parser.parse_args()
-    if args.agents < 1 or args.seconds <= 0 or args.warmup < 0:
-        parser.error("--agents >= 1, --seconds > 0, --warmup >= 0")
+    if args.agents < 1 or args.seconds <= 0 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--agents >= 1, --seconds > 0, --warmup >= 0, --rounds >= 1")
     return args
 
 
 async def run(args: argparse.Namespace, work_dir: Path) -> list[Result]:
-    results = []
-    for target in targets(args.database, args.bare):
-        profile = args.profile and target.kind == "chatbot"
-        options = Options(
-            agents=args.agents,
-            seconds=args.seconds,
-            warmup=args.warmup,
-            pg_url=args.pg_url,
-            work_dir=work_dir,
-            profile=profile,
-            app_dir=args.app_dir.resolve(),
-            app_processes=args.app_processes,
-        )
-        print(f"measuring {target.label}: {args.warmup:.0f}s warm-up, {args.seconds:.0f}s measured...", file=sys.stderr)
-        result = await measure(target, options)
-        if profile:
-            result.label += " +py-spy"
-        if target.kind == "chatbot" and args.app_processes > 1:
-            result.label += f" x{args.app_processes}"
-        print(row(result), file=sys.stderr)
-        results.append(result)
-    return results
+    chosen = targets(args.database, args.bare)
+    rounds: dict[str, list[Result]] = {target.label: [] for target in chosen}
+    for index in range(args.rounds):
+        for target in chosen:
+            if args.rounds > 1:
+                print(f"round {index + 1} of {args.rounds}:", end=" ", file=sys.stderr)
+            rounds[target.label].append(await _measure_once(args, target, work_dir))
+    return [merge(results) for results in rounds.values()]
+
+
+async def _measure_once(args: argparse.Namespace, target: Target, work_dir: Path) -> Result:
+    profile = args.profile and target.kind == "chatbot"
+    options = Options(
+        agents=args.agents,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        pg_url=args.pg_url,
+        work_dir=work_dir,
+        profile=profile,
+        app_dir=args.app_dir.resolve(),
+        app_processes=args.app_processes,
+    )
+    print(f"measuring {target.label}: {args.warmup:.0f}s warm-up, {args.seconds:.0f}s measured...", file=sys.stderr)
+    result = await measure(target, options)
+    if profile:
+        result.label += " +py-spy"
+    if target.kind == "chatbot" and args.app_processes > 1:
+        result.label += f" x{args.app_processes}"
+    print(row(result), file=sys.stderr)
+    return result
 
 
 def main() -> int:

@@ -57,8 +57,30 @@ class Result:
         return percentile(self.latencies, fraction) * 1e3
 
 
+def merge(rounds: Sequence[Result]) -> Result:
+    """One result for a target measured in several rounds: pooled latencies, summed counts, CPU averaged over time."""
+    first = rounds[0]
+    seconds = sum(r.seconds for r in rounds)
+    cpu = {name: sum(r.cpu.get(name, 0.0) * r.seconds for r in rounds) / seconds for name in first.cpu}
+    merged = Result(
+        label=first.label + (f" ({len(rounds)} rounds)" if len(rounds) > 1 else ""),
+        agents=first.agents,
+        seconds=seconds,
+        latencies=sorted(latency for r in rounds for latency in r.latencies),
+        applied=sum(r.applied for r in rounds),
+        errors=sum(r.errors for r in rounds),
+        updates=sum(r.updates for r in rounds),
+        cpu=cpu,
+    )
+    for index, r in enumerate(rounds, 1):
+        prefix = f"round {index}: " if len(rounds) > 1 else ""
+        merged.checks.extend(Check(prefix + c.what, c.expected, c.got) for c in r.checks)
+        merged.notes.extend(prefix + note for note in r.notes)
+    return merged
+
+
 HEADER = (
-    f"{'target':<30} {'agents':>6} {'inter/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+    f"{'target':<34} {'agents':>6} {'inter/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
     f"{'errors':>6} {'updates':>8} {'cpu app':>7} {'fake':>5} {'load':>5} {'pg':>5} {'app ms/i':>8}"
 )
 
@@ -69,7 +91,7 @@ CPU_COLUMNS = (("app", 7), ("fake", 5), ("load", 5), ("postgres", 5))
 def row(result: Result) -> str:
     cpu = result.cpu
     return (
-        f"{result.label:<30} {result.agents:>6} {result.rate:>8.0f} {result.ms(0.50):>7.1f} {result.ms(0.90):>7.1f} "
+        f"{result.label:<34} {result.agents:>6} {result.rate:>8.0f} {result.ms(0.50):>7.1f} {result.ms(0.90):>7.1f} "
         f"{result.ms(0.99):>7.1f} {result.ms(1.0):>7.1f} {result.errors:>6} {result.updates:>8}"
         + "".join(f"{cpu.get(name, 0):>{width}.0f}%" for name, width in CPU_COLUMNS)
         + f" {result.app_cpu_ms:>8.2f}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -56,8 +57,9 @@ class Options:
 @asynccontextmanager
 async def _database(target: Target, options: Options) -> AsyncIterator[str | None]:
     if target.database == "sqlite":
-        folder = options.work_dir / target.label.replace(" ", "_").replace("(", "").replace(")", "")
-        folder.mkdir(parents=True, exist_ok=True)
+        # A fresh folder per measurement: with --rounds the same target is measured again on an empty database.
+        prefix = target.label.replace(" ", "_").replace("(", "").replace(")", "") + "-"
+        folder = Path(tempfile.mkdtemp(prefix=prefix, dir=options.work_dir))
         async with sqlite_database(folder) as url:
             yield url
     elif target.database == "postgresql":
