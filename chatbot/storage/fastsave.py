@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatbot.storage.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_SYNCHRONOUS
+from chatbot.storage.gate import FairPool
 
 _PG_SAVE = """
 WITH saved AS (
@@ -41,8 +41,9 @@ def sqlite_time(at: datetime) -> str:
 class FastSave:
     """`save(...)` -> True if the run was at `expected` and is now saved with its audit row, else False."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, pool: FairPool) -> None:
+        self.pool = pool
+        engine = pool.engine
         self.dialect = engine.dialect.name
         self._thread: ThreadPoolExecutor | None = None
         self._local = threading.local()
@@ -69,7 +70,7 @@ class FastSave:
         detail_json: str,
     ) -> bool:
         if self.dialect == "postgresql":
-            async with self.engine.connect() as connection:
+            async with self.pool.connect() as connection:
                 raw = await connection.get_raw_connection()
                 try:
                     result = await raw.driver_connection.execute(  # type: ignore[union-attr]

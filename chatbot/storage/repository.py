@@ -8,10 +8,11 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatbot.storage.db import ping
 from chatbot.storage.fastsave import FastSave
+from chatbot.storage.gate import FairPool
 from chatbot.storage.records import AuditRecord, RunRecord
 from chatbot.storage.tables import (
     AuditEventRow,
@@ -65,9 +66,9 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self.work = WorkStore(self._sessions, engine.dialect.name)
-        self._fast = FastSave(engine)
+        self._pool = FairPool(engine)
+        self.work = WorkStore(self._pool, engine.dialect.name)
+        self._fast = FastSave(self._pool)
 
     # Runs
 
@@ -104,7 +105,7 @@ class Store:
         )
         detail = {"playbook_id": playbook_id, "playbook_version": playbook_version, "version": version}
         event = audit_row(run_id, at, actor, "start", detail)
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             session.add(row)
             await session.flush()  # the run before its audit event, whose foreign key points at it
             session.add(event)
@@ -112,14 +113,14 @@ class Store:
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         """The run with this id, or None."""
-        async with self.engine.connect() as connection:
+        async with self._pool.connect() as connection:
             row = (await connection.execute(_GET_RUN, {"run_id": run_id})).first()
         return RunRecord.from_row(row) if row is not None else None  # type: ignore[arg-type]
 
     async def get_run_by_message(self, channel_id: str, message_ts: str) -> RunRecord | None:
         """The run whose Slack message is `message_ts` in `channel_id`, or None."""
         query = select(RunRow).where(RunRow.channel_id == channel_id, RunRow.message_ts == message_ts).limit(1)
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             row = (await session.scalars(query)).first()
             return RunRecord.from_row(row) if row is not None else None
 
@@ -157,7 +158,7 @@ class Store:
             "at": at,
         }
         audit = {"run_id": run_id, "at": at, "actor": actor, "action": action, "detail_json": to_json(detail)}
-        async with self.engine.begin() as connection:
+        async with self._pool.begin() as connection:
             if (await connection.execute(_SAVE_RUN, change)).rowcount != 1:
                 return False
             await connection.execute(_AUDIT, audit)
@@ -175,14 +176,14 @@ class Store:
             .values(channel_id=channel_id, message_ts=message_ts)
             .execution_options(synchronize_session=False)
         )
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             result = cast(CursorResult[Any], await session.execute(statement))
             return result.rowcount == 1
 
     async def count_active_runs(self) -> int:
         """How many runs are active (for metrics and /healthz)."""
         query = select(func.count()).select_from(RunRow).where(RunRow.status == "active")
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             return int((await session.execute(query)).scalar_one())
 
     # Audit trail (append-only: nothing here updates or deletes)
@@ -192,7 +193,7 @@ class Store:
     ) -> int:
         """Append an audit event on its own (for a run, or for none) and return its id."""
         row = audit_row(run_id, _aware(at), actor, action, detail)
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             session.add(row)
             await session.flush()
             return row.id
@@ -200,7 +201,7 @@ class Store:
     async def audit(self, run_id: str) -> list[AuditRecord]:
         """The run's audit events, oldest first."""
         query = select(AuditEventRow).where(AuditEventRow.run_id == run_id).order_by(AuditEventRow.id)
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             return [AuditRecord.from_row(row) for row in await session.scalars(query)]
 
     # Idempotency of Slack deliveries
@@ -208,7 +209,7 @@ class Store:
     async def claim_event(self, key: str, at: datetime) -> bool:
         """True the first time `key` is claimed, False for a retry or duplicate delivery (even a concurrent one)."""
         values = {"key": key, "at": _aware(at)}
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             if self.engine.dialect.name == "postgresql":
                 pg = postgresql.insert(ProcessedEventRow).values(values).on_conflict_do_nothing(index_elements=["key"])
                 result = await session.execute(pg.returning(ProcessedEventRow.key))
@@ -220,7 +221,7 @@ class Store:
     async def prune(self, older_than: datetime) -> int:
         """Forget processed-event keys claimed before `older_than`; returns how many were removed."""
         statement = delete(ProcessedEventRow).where(ProcessedEventRow.at < _aware(older_than))
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             result = cast(CursorResult[Any], await session.execute(statement))
             return result.rowcount
 

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatbot.storage.gate import FairPool
 from chatbot.storage.tables import AuditEventRow, AwayRow, EscalationRow, JobRow
 
 LEASE_EXPIRED = "lease expired: outcome unknown"
@@ -179,15 +180,15 @@ def audit_row(run_id: str | None, at: datetime, actor: str, action: str, detail:
 class WorkStore:
     """Escalations, jobs and away marks over the app's session factory."""
 
-    def __init__(self, sessions: Any, dialect: str) -> None:
-        self._sessions = sessions
+    def __init__(self, pool: FairPool, dialect: str) -> None:
+        self._pool = pool
         self._dialect = dialect
 
     # --- escalations ---------------------------------------------------------------------------------------
     async def create_escalation(
         self, esc: NewEscalation, jobs: Sequence[NewJob], *, actor: str, at: datetime
     ) -> EscalationRecord:
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             add_escalation(session, esc, at)
             await session.flush()
             add_jobs(session, jobs, at)
@@ -197,13 +198,13 @@ class WorkStore:
         return record
 
     async def get_escalation(self, escalation_id: str) -> EscalationRecord | None:
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             row = await session.get(EscalationRow, escalation_id)
             return EscalationRecord.from_row(row) if row is not None else None
 
     async def escalations_for_run(self, run_id: str) -> list[EscalationRecord]:
         query = select(EscalationRow).where(EscalationRow.run_id == run_id).order_by(EscalationRow.created_at)
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             return [EscalationRecord.from_row(r) for r in await session.scalars(query)]
 
     async def update_escalation(
@@ -219,7 +220,7 @@ class WorkStore:
         jobs: Sequence[NewJob] = (),
     ) -> bool:
         """Compare-and-set on the escalation's version, with its audit event and follow-up jobs; False if stale."""
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             run_id = await session.scalar(select(EscalationRow.run_id).where(EscalationRow.id == escalation_id))
             statement = (
                 update(EscalationRow)
@@ -263,7 +264,7 @@ class WorkStore:
             .returning(JobRow)
             .execution_options(synchronize_session=False)
         )
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             rows = (await session.scalars(statement)).all()
             return sorted((JobRecord.from_row(r) for r in rows), key=lambda j: (j.due_at, j.id))
 
@@ -278,7 +279,7 @@ class WorkStore:
         escalation_changes: dict[str, Any] | None = None,
     ) -> bool:
         """Mark done (only while `owner` holds the lease), applying what the job found out in the same transaction."""
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             statement = (
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "pending")
@@ -312,7 +313,7 @@ class WorkStore:
             .values(lease_owner=None, lease_until=None, **values)
             .execution_options(synchronize_session=False)
         )
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             return cast(CursorResult[Any], await session.execute(statement)).rowcount == 1
 
     async def jobs(self, *, escalation_id: str | None = None, status: str | None = None) -> list[JobRecord]:
@@ -321,28 +322,28 @@ class WorkStore:
             query = query.where(JobRow.escalation_id == escalation_id)
         if status is not None:
             query = query.where(JobRow.status == status)
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             return [JobRecord.from_row(r) for r in await session.scalars(query)]
 
     async def count_jobs(self, status: str) -> int:
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             query = select(func.count()).select_from(JobRow).where(JobRow.status == status)
             return int((await session.execute(query)).scalar_one())
 
     async def next_due(self) -> datetime | None:
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             query = select(func.min(JobRow.due_at)).where(JobRow.status == "pending")
             return cast(datetime | None, (await session.execute(query)).scalar_one())
 
     # --- away marks ----------------------------------------------------------------------------------------
     async def set_away(self, user_id: str, until: datetime | None, at: datetime) -> None:
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             await session.execute(delete(AwayRow).where(AwayRow.user_id == user_id))
             session.add(AwayRow(user_id=user_id, until=until, set_at=at))
             session.add(audit_row(None, at, user_id, "away", {"until": until.isoformat() if until else None}))
 
     async def clear_away(self, user_id: str, at: datetime) -> bool:
-        async with self._sessions.begin() as session:
+        async with self._pool.session_begin() as session:
             result = cast(CursorResult[Any], await session.execute(delete(AwayRow).where(AwayRow.user_id == user_id)))
             session.add(audit_row(None, at, user_id, "back", {}))
             return result.rowcount == 1
@@ -350,5 +351,5 @@ class WorkStore:
     async def away(self, now: datetime) -> dict[str, datetime | None]:
         """Who is marked away now, and until when (None: until they say they are back)."""
         query = select(AwayRow).where((AwayRow.until.is_(None)) | (AwayRow.until > now))
-        async with self._sessions() as session:
+        async with self._pool.session() as session:
             return {row.user_id: row.until for row in await session.scalars(query)}
