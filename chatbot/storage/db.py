@@ -11,6 +11,7 @@ import logging
 import re
 import shlex
 import sqlite3
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # ping or timer lost on restart) but not a power cut of the machine, which FULL would also cover at the price of
 # an fsync per click (a third of the throughput). Deployments that need that use PostgreSQL.
 SQLITE_SYNCHRONOUS = "NORMAL"
+PG_POOL_SIZE = 10  # SQLAlchemy's pool: reads and the less frequent writes (the per-click save has its own pool)
+
+# What asyncpg.connect gets for each PostgreSQL engine made here, so a second pool can open the same connections.
+_driver_params: weakref.WeakKeyDictionary[AsyncEngine, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 # Connection option: begin SQLite transactions with BEGIN IMMEDIATE (take the write lock up front).
 SQLITE_BEGIN_IMMEDIATE = "chatbot_sqlite_begin_immediate"
@@ -74,7 +79,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url` (normalized first); extra keyword arguments go to `create_async_engine`.
 
     SQLite connections get WAL journaling, a 5 s busy timeout and foreign keys, and SQLAlchemy (not the driver)
-    emits BEGIN, so DDL is transactional. PostgreSQL gets a fixed pool of 20; libpq-style
+    emits BEGIN, so DDL is transactional. PostgreSQL gets a fixed pool of PG_POOL_SIZE; libpq-style
     `options=-c name=value` in the URL (e.g. `-csearch_path=chatbot`) become asyncpg server settings.
     """
     parsed = make_url(normalize_url(url))
@@ -93,7 +98,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # pre-ping (a SELECT 1 per checkout costs a fifth of the throughput): connections are recycled every 5
         # minutes, and one dropped by a server restart fails one request and is replaced.
         if "poolclass" not in kwargs:
-            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("pool_size", PG_POOL_SIZE)
             kwargs.setdefault("max_overflow", 0)
             kwargs.setdefault("pool_recycle", 300)
         options = parsed.query.get("options")
@@ -106,7 +111,19 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             settings.update(_pg_options(options))
             connect_args["server_settings"] = settings
             kwargs["connect_args"] = connect_args
-    return create_async_engine(parsed, **kwargs)
+    engine = create_async_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "postgresql":
+        _cargs, params = engine.dialect.create_connect_args(engine.url)
+        _driver_params[engine] = {**params, **kwargs.get("connect_args", {})}
+    return engine
+
+
+def driver_params(engine: AsyncEngine) -> dict[str, Any]:
+    """The keyword arguments of `asyncpg.connect` for a PostgreSQL engine made by `create_engine`."""
+    try:
+        return dict(_driver_params[engine])
+    except KeyError:
+        raise ValueError("not a PostgreSQL engine made by chatbot.storage.create_engine") from None
 
 
 def _pg_options(options: str) -> dict[str, str]:

@@ -233,5 +233,5 @@ class Store:
 
     async def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
-        self._fast.close()
+        await self._fast.close()
         await self.engine.dispose()
