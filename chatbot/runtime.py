@@ -29,18 +29,21 @@ from chatbot.storage import Store, create_engine, current_revision, head_revisio
 log = logging.getLogger(__name__)
 
 
-async def open_store(database_url: str) -> Store:
-    """Connect; migrate SQLite automatically, and refuse a PostgreSQL database that `chatbot migrate` has not run on."""
+async def open_store(database_url: str, pool_size: int = 20) -> Store:
+    """Connect; migrate SQLite automatically, and refuse a PostgreSQL database that `chatbot migrate` has not run on.
+
+    On PostgreSQL `pool_size` connections serve the per-click save and half as many everything else.
+    """
     url = normalize_url(database_url)
     if url.startswith("sqlite"):
         await upgrade(url)
-    else:
-        current, head = await current_revision(url), head_revision()
-        if current != head:
-            raise StartupError(
-                f"database {redact_url(url)} is at revision {current or 'none'}, not {head}: run `chatbot migrate`"
-            )
-    return Store(create_engine(url))
+        return Store(create_engine(url))
+    current, head = await current_revision(url), head_revision()
+    if current != head:
+        raise StartupError(
+            f"database {redact_url(url)} is at revision {current or 'none'}, not {head}: run `chatbot migrate`"
+        )
+    return Store(create_engine(url, pool_size=max(1, pool_size // 2)), save_pool_size=pool_size)
 
 
 def _json(data: object) -> str:
@@ -73,7 +76,7 @@ class Runtime:
         cls, settings: Settings, config: Config, clock: Clock = system_clock, *, worker_timeout: int = 10
     ) -> Runtime:
         engine = build_engine(config)  # raises PlaybookErrors with the linter's messages
-        store = await open_store(settings.database_url)
+        store = await open_store(settings.database_url, settings.database_pool_size)
         metrics = Metrics()
         # One HTTP session for every Web API call: a new connection per call costs more than the call itself.
         # slack_sdk ignores its own `timeout` when given a session, so the session carries it.

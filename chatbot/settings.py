@@ -33,6 +33,7 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int = 20
     port: int = 3000
     config_path: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -67,6 +68,9 @@ class Settings:
         api_url = get("SLACK_API_URL")
         if api_url is not None and not api_url.startswith(("http://", "https://")):
             raise SettingsError(f"SLACK_API_URL must be an http(s) URL, not {api_url!r}")
+        pool_text = get("DATABASE_POOL_SIZE") or "20"
+        if not pool_text.isdigit() or not 2 <= int(pool_text) <= 500:
+            raise SettingsError(f"DATABASE_POOL_SIZE must be a whole number from 2 to 500, not {pool_text!r}")
         port_text = get("PORT") or "3000"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"PORT must be a TCP port number, not {port_text!r}")
@@ -76,6 +80,7 @@ class Settings:
             slack_app_token=Secret(app_token) if app_token else None,
             slack_api_url=api_url if api_url is None or api_url.endswith("/") else api_url + "/",
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_pool_size=int(pool_text),
             port=int(port_text),
             config_path=get("CHATBOT_CONFIG"),
         )

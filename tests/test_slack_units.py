@@ -75,12 +75,20 @@ def test_button_payload_round_trip_is_small():
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "http"}, "PORT must be"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "ftp://x"}, "SLACK_API_URL"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN must be"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_POOL_SIZE": "1"}, "DATABASE_POOL_SIZE"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_POOL_SIZE": "lots"}, "from 2 to 500"),
     ],
 )
 def test_settings_errors_name_the_setting_in_one_line(env, message):
     with pytest.raises(SettingsError, match=message) as err:
         Settings.from_env(env)
     assert "\n" not in str(err.value)
+
+
+def test_database_pool_size_defaults_to_20_and_can_be_set():
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert Settings.from_env(base).database_pool_size == 20
+    assert Settings.from_env({**base, "DATABASE_POOL_SIZE": " 6 "}).database_pool_size == 6
 
 
 def test_secrets_never_show_themselves():

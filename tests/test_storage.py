@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from chatbot.domain.run import RunState, RunStatus
+from chatbot.runtime import open_store
 from chatbot.storage import (
     Store,
     create_engine,
@@ -422,3 +424,29 @@ def test_column_type_refuses_naive_datetimes_too() -> None:
     stored = UTCDateTime().process_bind_param(datetime(2025, 3, 1, 12, tzinfo=timezone(timedelta(hours=2))), dialect)
     assert stored == datetime(2025, 3, 1, 10)
     assert UTCDateTime().process_result_value(stored, dialect) == datetime(2025, 3, 1, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
+async def test_postgresql_connections_stay_within_the_pool_size(db_url: str) -> None:
+    """`DATABASE_POOL_SIZE` bounds what a process opens: the size for the per-click save, half that for the rest."""
+    await upgrade(db_url)
+    tag = f"chatbot-test-{uuid.uuid4().hex[:8]}"
+    url = make_url(db_url)
+    url = url.update_query_dict({"options": f"{url.query['options']} -capplication_name={tag}"})
+    store = await open_store(url.render_as_string(hide_password=False), pool_size=4)
+    admin = create_engine(db_url, poolclass=NullPool)
+    try:
+        run_ids = [await _new_run(store) for _ in range(40)]
+        saved = await asyncio.gather(*(_save(store, run_id, expected=0, new=1) for run_id in run_ids))
+        await asyncio.gather(*(store.get_run(run_id) for run_id in run_ids))
+        async with admin.connect() as connection:
+            opened = (
+                await connection.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag"), {"tag": tag}
+                )
+            ).scalar_one()
+        assert all(saved)
+        assert 2 <= opened <= 4 + 2
+    finally:
+        await store.close()
+        await admin.dispose()

@@ -28,7 +28,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # ping or timer lost on restart) but not a power cut of the machine, which FULL would also cover at the price of
 # an fsync per click (a third of the throughput). Deployments that need that use PostgreSQL.
 SQLITE_SYNCHRONOUS = "NORMAL"
-PG_POOL_SIZE = 10  # SQLAlchemy's pool: reads and the less frequent writes (the per-click save has its own pool)
+PG_POOL_SIZE = 10  # SQLAlchemy's pool by default: reads and the rarer writes (the per-click save has its own)
 
 # What asyncpg.connect gets for each PostgreSQL engine made here, so a second pool can open the same connections.
 _driver_params: weakref.WeakKeyDictionary[AsyncEngine, dict[str, Any]] = weakref.WeakKeyDictionary()

@@ -54,8 +54,9 @@ def sqlite_time(at: datetime) -> str:
 class FastSave:
     """`save(...)` -> True if the run was at `expected` and is now saved with its audit row, else False."""
 
-    def __init__(self, pool: FairPool) -> None:
+    def __init__(self, pool: FairPool, pg_pool_size: int = PG_SAVE_POOL_SIZE) -> None:
         self.pool = pool
+        self.pg_pool_size = pg_pool_size
         engine = pool.engine
         self.dialect = engine.dialect.name
         self._thread: ThreadPoolExecutor | None = None
@@ -66,7 +67,7 @@ class FastSave:
             self.dialect == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
         )
         self._pg: asyncpg.Pool | None = None
-        self._pg_gate = asyncio.Semaphore(PG_SAVE_POOL_SIZE)
+        self._pg_gate = asyncio.Semaphore(pg_pool_size)
         self._pg_lock = asyncio.Lock()
         if self.enabled and self.dialect == "sqlite":
             # One thread holding one plain sqlite3 connection: the whole transaction is one hop to it.
@@ -111,7 +112,7 @@ class FastSave:
             if self._pg is None:
                 self._pg = await asyncpg.create_pool(
                     min_size=0,
-                    max_size=PG_SAVE_POOL_SIZE,
+                    max_size=self.pg_pool_size,
                     max_inactive_connection_lifetime=PG_IDLE_SECONDS,
                     reset=_keep_session,
                     **driver_params(self.pool.engine),

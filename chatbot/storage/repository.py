@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatbot.storage.db import ping
-from chatbot.storage.fastsave import FastSave
+from chatbot.storage.fastsave import PG_SAVE_POOL_SIZE, FastSave
 from chatbot.storage.gate import FairPool
 from chatbot.storage.records import AuditRecord, RunRecord
 from chatbot.storage.tables import (
@@ -64,11 +64,12 @@ class Store:
     audit event describing the change are committed together or not at all.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, save_pool_size: int = PG_SAVE_POOL_SIZE) -> None:
+        """`save_pool_size`: on PostgreSQL, the connections of the per-click save's own pool."""
         self.engine = engine
         self._pool = FairPool(engine)
         self.work = WorkStore(self._pool, engine.dialect.name)
-        self._fast = FastSave(self._pool)
+        self._fast = FastSave(self._pool, save_pool_size)
 
     # Runs
 
