@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatbot.storage.db import ping
-from chatbot.storage.fastsave import PG_SAVE_POOL_SIZE, FastSave
 from chatbot.storage.gate import FairPool
+from chatbot.storage.hotpath import PG_SAVE_POOL_SIZE, HotPath
 from chatbot.storage.records import AuditRecord, RunRecord
 from chatbot.storage.tables import (
     AuditEventRow,
@@ -69,7 +69,7 @@ class Store:
         self.engine = engine
         self._pool = FairPool(engine)
         self.work = WorkStore(self._pool, engine.dialect.name)
-        self._fast = FastSave(self._pool, save_pool_size)
+        self._hot = HotPath(self._pool, save_pool_size)
 
     # Runs
 
@@ -114,6 +114,8 @@ class Store:
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         """The run with this id, or None."""
+        if self._hot.enabled:
+            return await self._hot.get_run(run_id)
         async with self._pool.connect() as connection:
             row = (await connection.execute(_GET_RUN, {"run_id": run_id})).first()
         return RunRecord.from_row(row) if row is not None else None  # type: ignore[arg-type]
@@ -146,8 +148,8 @@ class Store:
         Returns False, having written nothing, when the run is missing or another writer saved first.
         """
         at = _aware(at)
-        if escalation is None and not jobs and self._fast.enabled:  # every click but the one that escalates
-            return await self._fast.save(
+        if escalation is None and not jobs and self._hot.enabled:  # every click but the one that escalates
+            return await self._hot.save(
                 run_id, expected_version, state_json, version, status, at, actor, action, to_json(detail)
             )
         change = {
@@ -234,5 +236,5 @@ class Store:
 
     async def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
-        await self._fast.close()
+        await self._hot.close()
         await self.engine.dispose()
