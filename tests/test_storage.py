@@ -19,7 +19,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from chatbot.domain.run import RunState, RunStatus
@@ -331,6 +331,18 @@ async def test_ping_reports_an_unreachable_database() -> None:
         await engine.dispose()
 
 
+async def test_clicks_on_an_unreachable_database_fail_as_database_errors() -> None:
+    """The short path answers like SQLAlchemy would (OperationalError), so callers handle one kind of failure."""
+    store = Store(create_engine("postgresql://nobody@127.0.0.1:9/nothing"))
+    try:
+        with pytest.raises(OperationalError):
+            await store.get_run("r1")
+        with pytest.raises(OperationalError):
+            await _save(store, "r1", expected=0, new=1)
+    finally:
+        await store.close()
+
+
 async def test_sqlite_connection_settings(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'settings.sqlite3'}"
     engine = create_engine(url)
@@ -450,3 +462,24 @@ async def test_postgresql_connections_stay_within_the_pool_size(db_url: str) -> 
     finally:
         await store.close()
         await admin.dispose()
+
+
+@pytest.mark.parametrize("db_url", [BACKENDS[0]], indirect=True)
+async def test_sqlite_write_ahead_log_stays_bounded_under_the_click_path(db_url: str) -> None:
+    """The per-click connection is plain sqlite3, outside SQLAlchemy: its commits still checkpoint the log, so it
+    does not grow without bound (3,000 saves of 3 kB write about 50 MB of log pages). A checkpointer on a thread of
+    its own was tried and let the log grow: with saves arriving during every checkpoint, none ever completed."""
+    await upgrade(db_url)
+    store = Store(create_engine(db_url))
+    try:
+        run_ids = [await _new_run(store) for _ in range(30)]
+        big = "x" * 3000
+        for version in range(100):
+            for run_id in run_ids:
+                assert await _save(store, run_id, expected=version, new=version + 1, state_json=big)
+        wal = Path(make_url(db_url).database or "").with_name("chatbot.sqlite3-wal")
+        assert wal.exists() and wal.stat().st_size < 8 * 1024 * 1024
+        run = await store.get_run(run_ids[0])
+        assert run is not None and (run.version, run.state_json) == (100, big)
+    finally:
+        await store.close()

@@ -134,7 +134,7 @@ class HotPath:
                     )
             except asyncpg.IntegrityConstraintViolationError as exc:
                 raise IntegrityError(_PG_SAVE, None, exc) from exc
-            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:  # OSError: unreachable
                 raise OperationalError(_PG_SAVE, None, exc) from exc
             return str(result).endswith(" 1")
         args = (run_id, expected, state_json, version, status, sqlite_time(at), actor, action, detail_json)
@@ -146,7 +146,7 @@ class HotPath:
             try:
                 async with self._pg_gate, pg.acquire() as connection:
                     row = await connection.fetchrow(_PG_GET, run_id)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:  # OSError: unreachable
                 raise OperationalError(_PG_GET, None, exc) from exc
             return _run_record(tuple(row)) if row is not None else None
         found = await self._in_sqlite_thread(_SQLITE_GET, self._sqlite_get, run_id)
