@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from . import ids
@@ -35,6 +36,11 @@ from .serving import start_site
 from .workspace import Workspace
 
 RESPONSE_URL_METHOD = "response_url"
+
+
+def _dumps(body: Any) -> str:
+    # orjson: the fake answers every chat.update with the whole message, and shares the cores with the app.
+    return orjson.dumps(body).decode()
 
 
 class FakeSlack:
@@ -351,7 +357,7 @@ class FakeSlack:
         # Wake every wait_for() and arm a fresh event for the next change.
         self._progress.set()
         self._progress = asyncio.Event()
-        return web.json_response(body, status=status, headers=headers or {})
+        return web.json_response(body, status=status, headers=headers or {}, dumps=_dumps)
 
     async def _sleep(self, delay: Delay) -> None:
         with contextlib.suppress(TimeoutError):
