@@ -33,6 +33,7 @@ from .signing import (
     url_verification_body,
     view_submission_body,
 )
+from .socket_mode import SocketModeHub, socket_payload
 
 __all__ = [
     "DEFAULT_APP_ID",
@@ -49,6 +50,7 @@ __all__ = [
     "SlackBody",
     "SlackReply",
     "SlackSender",
+    "SocketModeHub",
     "TokenBucket",
     "block_actions_body",
     "event_body",
@@ -57,6 +59,7 @@ __all__ = [
     "serving",
     "sign",
     "slash_command_body",
+    "socket_payload",
     "state_values",
     "text_input",
     "url_verification_body",

@@ -33,6 +33,7 @@ from .records import (
 )
 from .response_urls import apply_response, check_usable
 from .serving import start_site
+from .socket_mode import SocketModeHub
 from .workspace import Workspace
 
 RESPONSE_URL_METHOD = "response_url"
@@ -77,18 +78,21 @@ class FakeSlack:
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self.socket_mode = SocketModeHub(app_id)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     async def start(self) -> FakeSlack:
         app = web.Application(client_max_size=4 * 1024**2)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{name}", self._handle_response_url)
+        self.socket_mode.attach(app)
         self._runner, self._port = await start_site(app)
         self._stopping.clear()
         return self
 
     async def stop(self) -> None:
         self._stopping.set()  # wakes handlers sleeping in an injected delay
+        await self.socket_mode.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -266,6 +270,10 @@ class FakeSlack:
         return response
 
     def _dispatch(self, method: str, params: Params, request: web.Request) -> tuple[int, JsonDict, dict[str, str]]:
+        if method == "apps.connections.open":  # the one method that takes the app-level token
+            if not request.headers.get("Authorization", "").startswith("Bearer xapp-"):
+                return 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+            return 200, {"ok": True, **self.socket_mode.open_connection(self.base_url)}, {}
         handler = METHODS.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
