@@ -279,6 +279,37 @@ async def test_server_errors_back_off_then_deliver(app, slack, clock):
     assert 'chatbot_jobs_total{kind="ping",result="retry"} 2.0' in app.runtime.metrics.render().decode()
 
 
+async def test_a_ping_that_cannot_be_posted_tells_the_agent(app, slack):
+    await walk_to_dashboard_check(app)
+    slack.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    await app.click("Escalate to a TS supervisor to check it")
+    await app.runtime.worker.drain()
+    assert pings(slack) == []
+    [notice] = thread(slack, "C0SUPPORT")
+    text = message_text(notice)
+    assert f"<@{AGENT}> your escalation to *Clever Tier 2 supervisors* could not be posted in <#{TIER2}>" in text
+    assert ": Slack said channel_not_found." in text and "Nobody in that group has been told" in text
+    jobs = {job.kind: job for job in await app.runtime.store.work.jobs()}
+    assert jobs["ping"].status == "failed" and jobs["ping"].last_error == "Slack said channel_not_found"
+    assert jobs["undeliverable"].status == "done"
+    assert 'chatbot_jobs_total{kind="ping",result="failed"} 1.0' in app.runtime.metrics.render().decode()
+
+
+async def test_a_reminder_that_cannot_be_posted_tells_the_agent_too(app, slack, clock):
+    await escalate_dashboard_check(app)
+    await app.runtime.worker.drain()
+    assert len(pings(slack)) == 1
+    slack.fail_next("chat.postMessage", status=200, error="not_in_channel")  # the app was removed from #tier2
+    clock.advance(minutes=15)
+    await app.runtime.worker.drain()
+    assert thread(slack) == []
+    [notice] = thread(slack, "C0SUPPORT")
+    assert "was posted, but a reminder to the next people in line could not be" in message_text(notice)
+    clock.advance(hours=3)
+    await app.runtime.worker.drain()
+    assert thread(slack) == [] and len(thread(slack, "C0SUPPORT")) == 1  # no more timers, no more notices
+
+
 async def test_timed_out_ping_is_not_posted_twice(slack, db_url, clock):
     async with running_app(slack, db_url, clock=clock, worker_timeout=1) as app:
         await walk_to_dashboard_check(app)

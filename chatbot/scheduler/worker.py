@@ -19,7 +19,12 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from chatbot.adapters.slack.blocks import session_message
-from chatbot.adapters.slack.escalation_blocks import agent_notice, ping_message, reescalation_message
+from chatbot.adapters.slack.escalation_blocks import (
+    agent_notice,
+    ping_message,
+    reescalation_message,
+    undeliverable_notice,
+)
 from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.config import Config, Group
 from chatbot.metrics import Metrics
@@ -52,6 +57,7 @@ PERMANENT = {
 
 
 RATE_LIMITED = "rate limited"
+UNDELIVERABLE_NOTICE = {"ping", "reescalate"}  # kinds whose failure the agent must hear about
 
 
 class Retry(Exception):
@@ -100,6 +106,7 @@ class Worker:
             "ping_update": self._ping_update,
             "notify_agent": self._notify_agent,
             "session_update": self._session_update,
+            "undeliverable": self._undeliverable,
         }
 
     def wake(self) -> None:
@@ -154,8 +161,7 @@ class Worker:
             await self._retry(job, retry.after, retry.reason)
         except Permanent as exc:
             log.error("job %s (%s) failed for good: %s", job.id, job.kind, exc)
-            self.metrics.jobs.labels(job.kind, "failed").inc()
-            await self.store.work.fail_job(job.id, self.owner, self.clock(), str(exc))
+            await self._give_up(job, str(exc))
         except Exception as exc:
             log.exception("job %s (%s) raised", job.id, job.kind)
             await self._retry(job, self._backoff(job), f"{type(exc).__name__}: {exc}")
@@ -164,13 +170,26 @@ class Worker:
         # Slack saying "later" (429) is no failure: only other trouble counts towards giving up.
         if reason != RATE_LIMITED and job.attempts >= self.max_attempts:
             log.error("job %s (%s) gave up after %d attempts: %s", job.id, job.kind, job.attempts, reason)
-            self.metrics.jobs.labels(job.kind, "failed").inc()
-            await self.store.work.fail_job(job.id, self.owner, self.clock(), reason)
+            await self._give_up(job, reason)
             return
         self.metrics.jobs.labels(job.kind, "retry").inc()
         level = logging.INFO if reason == RATE_LIMITED else logging.WARNING  # 429s are routine under bursts
         log.log(level, "job %s (%s) retries in %.0f s: %s", job.id, job.kind, after, reason)
         await self.store.work.retry_job(job.id, self.owner, self.clock() + timedelta(seconds=after), reason)
+
+    async def _give_up(self, job: JobRecord, reason: str) -> None:
+        """Fail the job; when it was a ping or reminder, the agent is told (durably, as a job of its own) that Tier 2
+        has not heard of their escalation, so it is not left waiting for an answer that cannot come."""
+        self.metrics.jobs.labels(job.kind, "failed").inc()
+        now = self.clock()
+        follow = (
+            [NewJob("undeliverable", {"failed": job.kind, "error": reason}, now, job.escalation_id)]
+            if job.kind in UNDELIVERABLE_NOTICE and job.escalation_id
+            else []
+        )
+        await self.store.work.fail_job(job.id, self.owner, now, reason, jobs=follow)
+        if follow:
+            self.wake()
 
     def _backoff(self, job: JobRecord) -> float:
         return float(min(2 ** max(job.attempts - 1, 0), 300))
@@ -299,6 +318,12 @@ class Worker:
             await self._post_once(job, esc.agent_channel, msg.text, msg.blocks, esc.agent_message_ts)
         else:  # an escalation by hand: tell whoever raised it, in a direct message
             await self._post_once(job, esc.created_by, msg.text, msg.blocks, None)
+        await self._finish(job)
+
+    async def _undeliverable(self, job: JobRecord, esc: EscalationRecord, group: Group) -> None:
+        failed, error = str(job.payload.get("failed", "ping")), str(job.payload.get("error", ""))
+        msg = undeliverable_notice(esc, group, first=failed == "ping", error=error, marker=f"job-{job.id}")
+        await self._post_once(job, esc.agent_channel or esc.created_by, msg.text, msg.blocks, esc.agent_message_ts)
         await self._finish(job)
 
     async def _session_update(self, job: JobRecord, esc: EscalationRecord, group: Group) -> None:

@@ -303,8 +303,21 @@ class WorkStore:
         """Give the job back to be tried again at `due_at` (e.g. after Slack's Retry-After)."""
         return await self._release(job_id, owner, status="pending", due_at=due_at, last_error=error[:2000])
 
-    async def fail_job(self, job_id: int, owner: str, now: datetime, error: str) -> bool:
-        return await self._release(job_id, owner, status="failed", done_at=now, last_error=error[:2000])
+    async def fail_job(
+        self, job_id: int, owner: str, now: datetime, error: str, *, jobs: Sequence[NewJob] = ()
+    ) -> bool:
+        """Give up on a job (only while `owner` holds the lease); `jobs` (telling someone) are added with it."""
+        statement = (
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == "pending")
+            .values(lease_owner=None, lease_until=None, status="failed", done_at=now, last_error=error[:2000])
+            .execution_options(synchronize_session=False)
+        )
+        async with self._pool.session_begin() as session:
+            if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
+                return False
+            add_jobs(session, jobs, now)
+            return True
 
     async def _release(self, job_id: int, owner: str, **values: Any) -> bool:
         statement = (

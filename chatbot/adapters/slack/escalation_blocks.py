@@ -124,6 +124,22 @@ def agent_notice(
     return Message(f"Escalation {past}", [*_sections(text, block_id=marker)])
 
 
+def undeliverable_notice(esc: EscalationRecord, group: Group, *, first: bool, error: str, marker: str) -> Message:
+    """The ping (or a reminder) could not be posted in the group's channel, for good: the agent must know."""
+    agent = esc.handoff.get("agent") or esc.created_by
+    what = "could not be posted" if first else "was posted, but a reminder to the next people in line could not be"
+    text = (
+        f":warning: <@{agent}> your escalation to *{escape_mrkdwn(group.name)}* {what} in <#{group.channel}>: "
+        f"{escape_mrkdwn(error)}."
+    )
+    if first:
+        text += "\nNobody in that group has been told. Reach them another way, and ask an admin to check the app's"
+        text += " access to that channel (`/invite` the app there)."
+    else:
+        text += "\nThe people pinged first were told; nobody else will be reminded automatically."
+    return Message("Escalation not delivered", [*_sections(text, block_id=marker)])
+
+
 def oncall_listing(config: Config, statuses: dict[str, tuple[list[MemberStatus], Targets]]) -> Message:
     lines = []
     for gid, group in config.groups.items():
