@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -126,31 +126,29 @@ class HotPath:
     ) -> bool:
         """True if the run was at `expected` and is now saved with its audit row, else False."""
         if self.dialect == "postgresql":
-            pg = self._pg or await self._open_pg()
-            try:
-                async with self._pg_gate, pg.acquire() as connection:
-                    result = await connection.execute(
-                        _PG_SAVE, run_id, expected, state_json, version, status, at, actor, action, detail_json
-                    )
-            except asyncpg.IntegrityConstraintViolationError as exc:
-                raise IntegrityError(_PG_SAVE, None, exc) from exc
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:  # OSError: unreachable
-                raise OperationalError(_PG_SAVE, None, exc) from exc
+            args_pg = (run_id, expected, state_json, version, status, at, actor, action, detail_json)
+            result = await self._in_pg(_PG_SAVE, lambda connection: connection.execute(_PG_SAVE, *args_pg))
             return str(result).endswith(" 1")
         args = (run_id, expected, state_json, version, status, sqlite_time(at), actor, action, detail_json)
         return bool(await self._in_sqlite_thread(_SQLITE_UPDATE, self._sqlite_save, *args))
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         if self.dialect == "postgresql":
-            pg = self._pg or await self._open_pg()
-            try:
-                async with self._pg_gate, pg.acquire() as connection:
-                    row = await connection.fetchrow(_PG_GET, run_id)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:  # OSError: unreachable
-                raise OperationalError(_PG_GET, None, exc) from exc
+            row = await self._in_pg(_PG_GET, lambda connection: connection.fetchrow(_PG_GET, run_id))
             return _run_record(tuple(row)) if row is not None else None
         found = await self._in_sqlite_thread(_SQLITE_GET, self._sqlite_get, run_id)
         return _run_record(found, sqlite=True) if found is not None else None
+
+    async def _in_pg(self, statement: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """`work` on a connection of the hot-path pool, raising what the SQLAlchemy path would, for callers."""
+        pg = self._pg or await self._open_pg()
+        try:
+            async with self._pg_gate, pg.acquire() as connection:
+                return await work(connection)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(statement, None, exc) from exc
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:  # OSError: server unreachable
+            raise OperationalError(statement, None, exc) from exc
 
     async def _in_sqlite_thread(self, statement: str, work: Callable[..., T], *args: Any) -> T:
         assert self._thread is not None
