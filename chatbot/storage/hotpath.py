@@ -9,7 +9,7 @@ of CPU through SQLAlchemy's Core on either database. Only these two statements t
 On PostgreSQL they run on a pool of asyncpg's own: checking a connection out of SQLAlchemy's async pool
 and back took three greenlet switches, about 150 µs of CPU of the 270 µs a save cost. asyncpg's pool is asked not
 to reset a connection on release (its default costs a round trip: advisory unlocks, CLOSE ALL, UNLISTEN, RESET
-ALL), which this single autocommitted statement never needs; a fair semaphore keeps it first come, first served.
+ALL), which these single autocommitted statements never need; a fair semaphore keeps it first come, first served.
 """
 
 from __future__ import annotations
