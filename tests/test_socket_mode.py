@@ -29,6 +29,7 @@ from tests.fakeslack import (
     slash_command_body,
     socket_payload,
 )
+from tests.slackapp import App
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_TOKEN = "xapp-1-A0FAKEAPP-1-socketsecret"
@@ -54,13 +55,7 @@ class Served:
 
     @staticmethod
     def choices(message: dict[str, Any]) -> list[dict[str, Any]]:
-        return [
-            element
-            for block in message.get("blocks", [])
-            if block.get("type") == "actions"
-            for element in block.get("elements", [])
-            if element.get("type") == "button" and element["text"]["text"] not in NAV
-        ]
+        return [button for label, button in App.buttons(message).items() if label not in NAV]
 
 
 @pytest.fixture
