@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -37,6 +38,7 @@ from chatbot.storage import (
 from chatbot.storage.db import DEFAULT_URL, _pg_options
 from chatbot.storage.migrate import downgrade
 from chatbot.storage.tables import UTCDateTime, metadata, new_run_id
+from chatbot.storage.work import NewEscalation, NewJob
 from tests.conftest import BACKENDS
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -466,9 +468,8 @@ async def test_postgresql_connections_stay_within_the_pool_size(db_url: str) -> 
 
 @pytest.mark.parametrize("db_url", [BACKENDS[0]], indirect=True)
 async def test_sqlite_write_ahead_log_stays_bounded_under_the_click_path(db_url: str) -> None:
-    """The per-click connection is plain sqlite3, outside SQLAlchemy: its commits still checkpoint the log, so it
-    does not grow without bound (3,000 saves of 3 kB write about 50 MB of log pages). A checkpointer on a thread of
-    its own was tried and let the log grow: with saves arriving during every checkpoint, none ever completed."""
+    """The per-click connection is plain sqlite3, outside SQLAlchemy, and never checkpoints itself: the log is still
+    checkpointed, so it does not grow without bound (3,000 saves of 3 kB write about 50 MB of log pages)."""
     await upgrade(db_url)
     store = Store(create_engine(db_url))
     try:
@@ -482,4 +483,92 @@ async def test_sqlite_write_ahead_log_stays_bounded_under_the_click_path(db_url:
         run = await store.get_run(run_ids[0])
         assert run is not None and (run.version, run.state_json) == (100, big)
     finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("db_url", [BACKENDS[0]], indirect=True)
+async def test_sqlite_log_stays_bounded_with_saves_arriving_all_the_time(db_url: str) -> None:
+    """30 runs saved concurrently, 100 times each, a reader alongside: a checkpoint that ran while saves went on
+    would never catch up with the log (a background checkpointer once let it reach 54 MB that way)."""
+    await upgrade(db_url)
+    store = Store(create_engine(db_url))
+    big = "x" * 3000
+
+    async def clicks(run_id: str) -> None:
+        for version in range(100):
+            assert await _save(store, run_id, expected=version, new=version + 1, state_json=big)
+            await asyncio.sleep(0)  # let the other agents in, as awaiting the ack's HTTP write would
+
+    async def reader(run_ids: list[str], stop: asyncio.Event) -> int:
+        reads = 0
+        while not stop.is_set():
+            for run_id in run_ids:
+                assert await store.get_run(run_id) is not None
+                reads += 1
+            await asyncio.sleep(0)
+        return reads
+
+    try:
+        run_ids = [await _new_run(store) for _ in range(30)]
+        stop = asyncio.Event()
+        reading = asyncio.create_task(reader(run_ids, stop))
+        await asyncio.gather(*(clicks(run_id) for run_id in run_ids))
+        stop.set()
+        assert await reading > 0
+        wal = Path(make_url(db_url).database or "").with_name("chatbot.sqlite3-wal")
+        assert wal.exists() and wal.stat().st_size < 8 * 1024 * 1024
+        assert [(await store.get_run(r)).version for r in run_ids] == [100] * 30  # type: ignore[union-attr]
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("db_url", [BACKENDS[0]], indirect=True)
+async def test_sqlite_save_waiting_for_the_write_lock_leaves_the_event_loop_free(db_url: str) -> None:
+    """Saves run on the event loop's thread; one that finds the write lock taken (another process, or SQLAlchemy's
+    connection mid-transaction) must wait elsewhere, and still be saved once the lock is free."""
+    await upgrade(db_url)
+    store = Store(create_engine(db_url))
+    blocker = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)
+    try:
+        run_id = await _new_run(store)
+        blocker.execute("BEGIN IMMEDIATE")  # hold the write lock
+        saving = asyncio.create_task(_save(store, run_id, expected=0, new=1))
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not saving.done()  # waiting for the lock...
+        assert ticks == 20  # ...without holding up the loop
+        assert (await store.get_run(run_id)).version == 0  # type: ignore[union-attr]  # reads go on meanwhile
+        blocker.execute("COMMIT")
+        assert await asyncio.wait_for(saving, 5)
+        assert (await store.get_run(run_id)).version == 1  # type: ignore[union-attr]
+        assert await _save(store, run_id, expected=1, new=2)  # and the next save is straightforward again
+    finally:
+        blocker.close()
+        await store.close()
+
+
+@pytest.mark.parametrize("db_url", [BACKENDS[0]], indirect=True)
+async def test_sqlite_idle_job_poll_takes_no_write_lock(db_url: str) -> None:
+    """The worker polls every second. With nothing due, its poll must not take SQLite's one write lock (an UPDATE
+    matching nothing still does): that stalled every click's save behind it under load. With a job due it still
+    claims it, once."""
+    await upgrade(db_url)
+    store = Store(create_engine(db_url))
+    blocker = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)
+    lease = timedelta(minutes=1)
+    try:
+        esc = NewEscalation("e1", "escalated", "clever-tier2", "normal", "check", {}, created_by="U1")
+        await store.work.create_escalation(
+            esc, [NewJob("ping", {}, due_at=T0 + timedelta(minutes=5), escalation_id="e1")], actor="U1", at=T0
+        )
+        blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock, as a click's save would
+        assert await asyncio.wait_for(store.work.claim_jobs("w1", T0, limit=10, lease=lease), 1) == []
+        blocker.execute("COMMIT")
+        claimed = await store.work.claim_jobs("w1", T0 + timedelta(minutes=5), limit=10, lease=lease)
+        assert [(job.kind, job.escalation_id) for job in claimed] == [("ping", "e1")]
+        assert await store.work.claim_jobs("w2", T0 + timedelta(minutes=5), limit=10, lease=lease) == []
+    finally:
+        blocker.close()
         await store.close()

@@ -6,6 +6,9 @@ hop to aiosqlite's thread; it was the largest cost of a click after HTTP itself.
 of CPU through SQLAlchemy's Core on either database. Only these two statements take the short way; everything else
 (escalations included) goes through SQLAlchemy.
 
+On SQLite they run on a plain sqlite3 connection on the event loop's own thread (sqlite_inline.py says why, and
+how waiting for a lock still never blocks the loop).
+
 On PostgreSQL they run on a pool of asyncpg's own: checking a connection out of SQLAlchemy's async pool
 and back took three greenlet switches, about 150 µs of CPU of the 270 µs a save cost. asyncpg's pool is asked not
 to reset a connection on release (its default costs a round trip: advisory unlocks, CLOSE ALL, UNLISTEN, RESET
@@ -16,18 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from chatbot.storage.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_SYNCHRONOUS, driver_params
+from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
 from chatbot.storage.records import RunRecord
+from chatbot.storage.sqlite_inline import InlineSqlite
 
 T = TypeVar("T")
 
@@ -97,8 +99,7 @@ class HotPath:
         self.pg_pool_size = pg_pool_size
         engine = pool.engine
         self.dialect = engine.dialect.name
-        self._thread: ThreadPoolExecutor | None = None
-        self._local = threading.local()
+        self._sqlite: InlineSqlite | None = None
         database = engine.url.database or ""
         # An in-memory SQLite database exists only inside its own connection: no second connection can save to it.
         self.enabled = self.dialect == "postgresql" or (
@@ -108,9 +109,7 @@ class HotPath:
         self._pg_gate = asyncio.Semaphore(pg_pool_size)
         self._pg_lock = asyncio.Lock()
         if self.enabled and self.dialect == "sqlite":
-            # One thread holding one plain sqlite3 connection: the whole transaction is one hop to it.
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-hot-path")
-            self._path = database
+            self._sqlite = InlineSqlite(database)
 
     async def save(
         self,
@@ -130,13 +129,13 @@ class HotPath:
             result = await self._in_pg(_PG_SAVE, lambda connection: connection.execute(_PG_SAVE, *args_pg))
             return str(result).endswith(" 1")
         args = (run_id, expected, state_json, version, status, sqlite_time(at), actor, action, detail_json)
-        return bool(await self._in_sqlite_thread(_SQLITE_UPDATE, self._sqlite_save, *args))
+        return await self._in_sqlite(_SQLITE_UPDATE, _sqlite_save, *args)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         if self.dialect == "postgresql":
             row = await self._in_pg(_PG_GET, lambda connection: connection.fetchrow(_PG_GET, run_id))
             return _run_record(tuple(row)) if row is not None else None
-        found = await self._in_sqlite_thread(_SQLITE_GET, self._sqlite_get, run_id)
+        found = await self._in_sqlite(_SQLITE_GET, _sqlite_get, run_id)
         return _run_record(found, sqlite=True) if found is not None else None
 
     async def _in_pg(self, statement: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
@@ -150,10 +149,10 @@ class HotPath:
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:  # OSError: server unreachable
             raise OperationalError(statement, None, exc) from exc
 
-    async def _in_sqlite_thread(self, statement: str, work: Callable[..., T], *args: Any) -> T:
-        assert self._thread is not None
+    async def _in_sqlite(self, statement: str, work: Callable[..., T], *args: Any) -> T:
+        assert self._sqlite is not None
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
+            return await self._sqlite.run(work, *args)
         except sqlite3.IntegrityError as exc:  # the same exceptions as the SQLAlchemy path, for callers
             raise IntegrityError(statement, None, exc) from exc
         except sqlite3.Error as exc:
@@ -171,56 +170,41 @@ class HotPath:
                 )
             return self._pg
 
-    def _sqlite_save(
-        self,
-        run_id: str,
-        expected: int,
-        state_json: str,
-        version: int,
-        status: str,
-        at: str,
-        actor: str,
-        action: str,
-        detail_json: str,
-    ) -> bool:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = connection.execute(_SQLITE_UPDATE, (state_json, version, status, at, run_id, expected))
-            if cursor.rowcount != 1:
-                connection.execute("ROLLBACK")
-                return False
-            connection.execute(_SQLITE_AUDIT, (run_id, at, actor, action, detail_json))
-            connection.execute("COMMIT")
-            return True
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-
-    def _sqlite_get(self, run_id: str) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self._connection().execute(_SQLITE_GET, (run_id,)).fetchone()
-        return row
-
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
-            connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA foreign_keys = ON")
-            connection.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
-            self._local.connection = connection
-        return connection
-
     async def close(self) -> None:
         if self._pg is not None:
             await self._pg.close()
             self._pg = None
-        if self._thread is not None:
-            self._thread.submit(self._close_connection).result()
-            self._thread.shutdown(wait=True)
+        if self._sqlite is not None:
+            self._sqlite.close()
 
-    def _close_connection(self) -> None:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+
+def _sqlite_save(
+    connection: sqlite3.Connection,
+    run_id: str,
+    expected: int,
+    state_json: str,
+    version: int,
+    status: str,
+    at: str,
+    actor: str,
+    action: str,
+    detail_json: str,
+) -> bool:
+    connection.execute("BEGIN IMMEDIATE")  # the write lock up front, so that this is where a busy database says so
+    try:
+        cursor = connection.execute(_SQLITE_UPDATE, (state_json, version, status, at, run_id, expected))
+        if cursor.rowcount != 1:
+            connection.execute("ROLLBACK")
+            return False
+        connection.execute(_SQLITE_AUDIT, (run_id, at, actor, action, detail_json))
+        connection.execute("COMMIT")
+        return True
+    except BaseException:
+        if connection.in_transaction:  # a refused COMMIT leaves it open; the caller may run the whole save again
+            connection.execute("ROLLBACK")
+        raise
+
+
+def _sqlite_get(connection: sqlite3.Connection, run_id: str) -> tuple[Any, ...] | None:
+    row: tuple[Any, ...] | None = connection.execute(_SQLITE_GET, (run_id,)).fetchone()
+    return row
