@@ -128,6 +128,14 @@ class Agent:
                 raise RuntimeError(f"agent {self.index}: no session message after {seconds:.0f}s")
             await asyncio.sleep(0.05)
 
+    async def shown(self) -> tuple[str, int] | None:
+        """The run id and version the session message in Slack shows now (None if it shows none)."""
+        history = await self.load.api("conversations.history", channel=self.channel, limit=1)
+        try:
+            return _run_ref(history["messages"][0]) if history["messages"] else None
+        except ValueError:
+            return None
+
     async def post_message(self, content: dict[str, Any]) -> None:
         """For the bare app: put a message shaped like the session message in the channel."""
         data = await self.load.api("chat.postMessage", channel=self.channel, **content)

@@ -57,3 +57,14 @@ async def audit_counts(url: str) -> dict[str, int]:
             return counts
     finally:
         await engine.dispose()
+
+
+async def run_versions(url: str) -> dict[str, int]:
+    """Every run's id and version, as the database has them."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT id, version FROM runs"))
+            return {str(run_id): int(version) for run_id, version in rows}
+    finally:
+        await engine.dispose()

@@ -20,14 +20,15 @@ class Check:
     what: str
     expected: int
     got: int
+    at_most: bool = False  # `got` may be below `expected`
 
     @property
     def ok(self) -> bool:
-        return self.expected == self.got
+        return self.got <= self.expected if self.at_most else self.expected == self.got
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else "MISMATCH"
-        return f"{self.what}: {self.got} (expected {self.expected}) {verdict}"
+        return f"{self.what}: {self.got} ({'at most' if self.at_most else 'expected'} {self.expected}) {verdict}"
 
 
 @dataclass
@@ -74,7 +75,7 @@ def merge(rounds: Sequence[Result]) -> Result:
     )
     for index, r in enumerate(rounds, 1):
         prefix = f"round {index}: " if len(rounds) > 1 else ""
-        merged.checks.extend(Check(prefix + c.what, c.expected, c.got) for c in r.checks)
+        merged.checks.extend(Check(prefix + c.what, c.expected, c.got, c.at_most) for c in r.checks)
         merged.notes.extend(prefix + note for note in r.notes)
     return merged
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Literal
 import aiohttp
 
 from bench.agents import PLAYBOOK, Agent, Load
-from bench.databases import audit_counts, postgres_database, sqlite_database
+from bench.databases import audit_counts, postgres_database, run_versions, sqlite_database
 from bench.fake_process import FakeSlackProcess
 from bench.playbook_walk import button_walks, example_engine, first_message
 from bench.procs import (
@@ -82,7 +82,7 @@ async def _set_up(agents: list[Agent], target: Target) -> None:
     )
 
 
-async def _drain(fake: FakeSlackProcess, accepted: int) -> dict[str, int]:
+async def _drain(fake: FakeSlackProcess, done_when: Callable[[dict[str, int]], Awaitable[bool]]) -> dict[str, int]:
     """Wait until the server has made the chat.update calls it still owes (or stops making progress)."""
     deadline = time.monotonic() + DRAIN_SECONDS
     last, still = -1, 0
@@ -90,10 +90,20 @@ async def _drain(fake: FakeSlackProcess, accepted: int) -> dict[str, int]:
         stats = await fake.stats()
         done = sum(n for key, n in stats.items() if key.startswith("chat.update "))
         still = still + 1 if done == last else 0
-        if done >= accepted or still >= 8 or time.monotonic() > deadline:
+        if await done_when(stats) or still >= 8 or time.monotonic() > deadline:
             return stats
         last = done
         await asyncio.sleep(0.25)
+
+
+async def _current(agents: list[Agent], versions: dict[str, int]) -> int:
+    """How many agents' session messages show their run's latest version."""
+    shown = await asyncio.gather(*(agent.shown() for agent in agents))
+    return sum(1 for ref in shown if ref is not None and versions.get(ref[0]) == ref[1])
+
+
+async def _all_current(agents: list[Agent], versions: dict[str, int]) -> bool:
+    return await _current(agents, versions) == len(agents)
 
 
 def _cpu(server: Servers, fake: FakeSlackProcess) -> dict[str, float]:
@@ -129,7 +139,9 @@ def _checks(
     clicks = sum(n for action, n in audit.items() if action in CLICK_ACTIONS)
     checks.append(Check("audit rows for clicks == clicks acked and not reported stale/failed", applied, clicks))
     stale = recorder.notice_total("stale")
-    checks.append(Check("chat.update ok == clicks applied + stale-click refreshes", applied + stale, updates))
+    # Updates for one message go in turn, newest content first: those overtaken while waiting are never sent.
+    checks.append(Check("chat.update ok <= clicks applied + stale-click refreshes", applied + stale, updates, True))
+    checks.append(Check("session messages showing their run's latest version", agents, audit["messages current"]))
     checks.append(Check("runs == agents", agents, audit.get("runs", 0)))
     checks.append(Check("'start' audit rows == agents", agents, audit.get("start", 0)))
     checks.append(Check("chat.postMessage ok == agents", agents, stats.get("chat.postMessage ok", 0)))
@@ -177,9 +189,21 @@ async def measure(target: Target, options: Options) -> Result:
             load.stop.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
-        final = await _drain(fake, recorder.acked_total - recorder.notice_total("other"))
+        if db_url is None:  # the bare app: one chat.update per acked click
+            accepted = recorder.acked_total - recorder.notice_total("other")
+
+            async def all_updated(stats: dict[str, int]) -> bool:
+                return stats.get("chat.update ok", 0) >= accepted
+
+            final = await _drain(fake, all_updated)
+            current = 0
+        else:  # the chatbot: until every session message shows its run as the database has it
+            versions = await run_versions(db_url)
+            final = await _drain(fake, lambda _stats: _all_current(agents, versions))
+            current = await _current(agents, versions)
         await server.stop(children)
         audit = await audit_counts(db_url) if db_url else {}
+        audit["messages current"] = current
         window = recorder.window(start, end)
         result = Result(
             label=target.label,

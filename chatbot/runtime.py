@@ -14,6 +14,7 @@ from chatbot.adapters.slack.background import Background
 from chatbot.adapters.slack.client import build_client
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.adapters.slack.updates import MessageUpdates
 from chatbot.config import Config
 from chatbot.engine.catalog import build_engine
 from chatbot.metrics import Metrics
@@ -89,12 +90,14 @@ class Runtime:
         worker_http = _session(timeout=worker_timeout)
         worker_client = build_client(token, settings.slack_api_url, worker_http, metrics, worker_timeout, retries=False)
         worker = Worker(config, store, SlackGateway(worker_client, worker_http, metrics), triage, clock, metrics)
+        background = Background()
         deps = SlackDeps(
             config=config,
             triage=triage,
             gateway=gateway,
             access=AccessPolicy(config.access, gateway.usergroup_members),
-            background=Background(),
+            background=background,
+            updates=MessageUpdates(background),
             metrics=metrics,
             store=store,
             clock=clock,

@@ -317,6 +317,27 @@ async def test_rate_limited_update_is_retried_after_retry_after(app, slack):
     assert 'chatbot_slack_api_retries_total{reason="ratelimited"} 1.0' in app.runtime.metrics.render().decode()
 
 
+async def test_a_rate_limited_update_never_overwrites_a_newer_one(app, slack):
+    """An update waits out Slack's Retry-After; a stale click meanwhile asks for a refresh; as soon as the message
+    shows the new step the agent clicks on. The message must end on the newest step: the update that was
+    waiting must not land last (it did, when each update was sent on its own)."""
+    await app.command("clever-access")
+    slack.fail_next("chat.update", status=429, retry_after=1)
+    await app.click("Yes", settle=False)  # its update is refused, to be tried again in a second or two
+    await asyncio.sleep(0.1)
+    await app.click("No", settle=False)  # Slack still shows step 1: refused as stale, a refresh asked for
+    for _ in range(100):
+        if "2a. Clever login" in message_text(app.session()):
+            break
+        await asyncio.sleep(0.05)
+    await app.click("No", settle=False)  # on step 2a as soon as Slack shows it
+    await app.settle()
+    assert "2b. VHL does not recognise the school" in message_text(app.session())
+    shown = [json.dumps(c.params.get("blocks")) for c in slack.calls_to("chat.update") if c.status == 200]
+    newest = next(i for i, blocks in enumerate(shown) if "2b. VHL does not recognise the school" in blocks)
+    assert newest == len(shown) - 1, "an older step was sent after the newest"
+
+
 async def test_update_that_keeps_failing_tells_the_agent_a_reference(app, slack):
     await app.command("clever-access")
     slack.fail_next("chat.update", status=500, retry_after=None, times=5)

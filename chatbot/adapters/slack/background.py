@@ -22,11 +22,12 @@ class Background:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, None], *, what: str, on_failure: OnFailure | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(work, what, on_failure))
+        task = asyncio.get_running_loop().create_task(self.guard(work, what, on_failure))
         self._tasks.add(task)  # keep a reference: the loop only holds weak ones
         task.add_done_callback(self._tasks.discard)
 
-    async def _guard(self, work: Coroutine[Any, Any, None], what: str, on_failure: OnFailure | None) -> None:
+    async def guard(self, work: Coroutine[Any, Any, None], what: str, on_failure: OnFailure | None) -> None:
+        """Await `work`; if it fails, log it with a reference id and hand that id to `on_failure`."""
         try:
             await work
         except Exception:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from chatbot.adapters.slack.background import Background
 from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.adapters.slack.updates import MessageUpdates
 from chatbot.config import Config, Group
 from chatbot.metrics import Metrics
 from chatbot.services.access import AccessPolicy
@@ -23,6 +24,7 @@ class SlackDeps:
     gateway: SlackGateway
     access: AccessPolicy
     background: Background
+    updates: MessageUpdates
     metrics: Metrics
     store: Store
     clock: Clock

@@ -6,6 +6,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
+from chatbot.adapters.slack.background import OnFailure
 from chatbot.adapters.slack.blocks import notice, session_message
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.services.triage import Session
@@ -38,6 +39,28 @@ async def post_session(deps: SlackDeps, session: Session, response_url: str | No
 async def update_session(deps: SlackDeps, session: Session, channel: str, ts: str) -> None:
     msg = session_message(session.view, session.run_id, session.owner_id, deps.groups, session.escalation)
     await deps.gateway.update_message(channel, ts, msg.text, msg.blocks)
+
+
+def show_session(
+    deps: SlackDeps, session: Session, channel: str, ts: str, *, on_failure: OnFailure | None = None
+) -> None:
+    """After the ack: update the session message to show `session` (in turn, newest wins: updates.py)."""
+    deps.updates.submit(
+        channel,
+        ts,
+        lambda: update_session(deps, session, channel, ts),
+        what=f"updating session {session.run_id}",
+        on_failure=on_failure,
+    )
+
+
+def refresh_session(deps: SlackDeps, run_id: str, channel: str, ts: str) -> None:
+    """After the ack: update the session message to show the run as it is in the database when the update goes."""
+
+    async def send() -> None:
+        await update_session(deps, await deps.triage.load(run_id), channel, ts)
+
+    deps.updates.submit(channel, ts, send, what=f"refreshing session {run_id}")
 
 
 def failure_notifier(deps: SlackDeps, *, response_url: str | None, channel: str | None, user: str):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from chatbot.adapters.slack.forms import form_modal
 from chatbot.adapters.slack.guard import guarded
 from chatbot.adapters.slack.interaction import first_action, where
 from chatbot.adapters.slack.listeners.commands import start_for
-from chatbot.adapters.slack.sessions import failure_notifier, update_session
+from chatbot.adapters.slack.sessions import failure_notifier, refresh_session, show_session
 from chatbot.domain.errors import StaleAnswer
 from chatbot.domain.run import Action
 from chatbot.services.triage import Session
@@ -27,31 +27,30 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 response_url, {"response_type": "ephemeral", "replace_original": False, "text": text}
             )
 
-    async def refresh(run_id: str, channel: str, ts: str) -> None:
-        if channel and ts:
-            await update_session(deps, await deps.triage.load(run_id), channel, ts)
-
     async def apply(ack: AsyncAck, body: dict[str, Any], ref: ids.RunRef, action: Action) -> None:
         channel, ts, user, response_url = where(body)
         try:
             session: Session = await deps.triage.answer(ref.run_id, action, version=ref.version, actor=user)
         except StaleAnswer:
             await ack()
-
-            async def stale() -> None:
-                await ephemeral(response_url, STALE)
-                await refresh(ref.run_id, channel, ts)
-
-            deps.background.spawn(stale(), what="stale-click notice")
+            stale(ref.run_id, channel, ts, response_url)
             return
         await ack()
         if session.escalation is not None:
             deps.wake_worker()
-        deps.background.spawn(
-            update_session(deps, session, channel or session.channel_id, ts or session.message_ts or ""),
-            what=f"updating session {ref.run_id}",
+        show_session(
+            deps,
+            session,
+            channel or session.channel_id,
+            ts or session.message_ts or "",
             on_failure=failure_notifier(deps, response_url=response_url, channel=channel, user=user),
         )
+
+    def stale(run_id: str, channel: str, ts: str, response_url: str | None) -> None:
+        """A click on an outdated message: say so, and show the agent where the run really is."""
+        deps.background.spawn(ephemeral(response_url, STALE), what="stale-click notice")
+        if channel and ts:
+            refresh_session(deps, run_id, channel, ts)
 
     @app.action(ids.CHOICE)
     @guarded(deps, "action")
@@ -73,12 +72,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         session = await deps.triage.load(ref.run_id)
         await ack()
         if session.state.version != ref.version or session.view.kind != "collect":
-
-            async def stale() -> None:
-                await ephemeral(response_url, STALE)
-                await refresh(ref.run_id, channel, ts)
-
-            deps.background.spawn(stale(), what="stale form button")
+            stale(ref.run_id, channel, ts, response_url)
             return
         trigger = str(body.get("trigger_id", ""))
         deps.background.spawn(

@@ -11,7 +11,7 @@ from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.forms import submitted_values
 from chatbot.adapters.slack.guard import guarded
 from chatbot.adapters.slack.listeners.actions import STALE
-from chatbot.adapters.slack.sessions import failure_notifier, update_session
+from chatbot.adapters.slack.sessions import failure_notifier, refresh_session, show_session
 from chatbot.domain.errors import InvalidFields, StaleAnswer
 from chatbot.domain.run import Submit
 
@@ -38,16 +38,16 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 deps.background.spawn(
                     deps.gateway.post_ephemeral(current.channel_id, user, STALE), what="stale form notice"
                 )
-                deps.background.spawn(
-                    update_session(deps, current, current.channel_id, current.message_ts), what="refresh session"
-                )
+                refresh_session(deps, current.run_id, current.channel_id, current.message_ts)
             return
         await ack()
         if session.escalation is not None:
             deps.wake_worker()
         if session.message_ts:
-            deps.background.spawn(
-                update_session(deps, session, session.channel_id, session.message_ts),
-                what=f"updating session {ref.run_id}",
+            show_session(
+                deps,
+                session,
+                session.channel_id,
+                session.message_ts,
                 on_failure=failure_notifier(deps, response_url=None, channel=session.channel_id, user=user),
             )
