@@ -47,10 +47,11 @@ CH = DEFAULT_CHANNEL_ID
 
 # -- fixtures ---------------------------------------------------------------------------------------------------
 def fixtures_dir() -> Path:
+    """Bodies Slack really sent (tests/fixtures/slack-payloads/README.md says where from); SLACK_FIXTURES_DIR
+    points at another set."""
     env = os.environ.get("SLACK_FIXTURES_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared/fixtures/slack-payloads"
-    if not path.is_dir():
-        pytest.skip(f"Slack payload fixtures not found at {path} (set SLACK_FIXTURES_DIR)")
+    path = Path(env) if env else Path(__file__).resolve().parent / "fixtures" / "slack-payloads"
+    assert path.is_dir(), f"Slack payload fixtures not found at {path}"
     return path
 
 
