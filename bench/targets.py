@@ -126,7 +126,7 @@ async def _watch(tasks: list[asyncio.Task[None]], seconds: float) -> None:
 
 
 def _checks(
-    target: Target, agents: int, recorder: Recorder, stats: dict[str, int], audit: dict[str, int]
+    target: Target, agents: int, recorder: Recorder, stats: dict[str, int], audit: dict[str, int], current: int
 ) -> list[Check]:
     """Whole-run sanity: what the fake and the database saw against what the agents were told."""
     applied = recorder.acked_total - recorder.notice_total()
@@ -142,7 +142,7 @@ def _checks(
     stale = recorder.notice_total("stale")
     # Updates for one message go in turn, newest content first: those overtaken while waiting are never sent.
     checks.append(Check("chat.update ok <= clicks applied + stale-click refreshes", applied + stale, updates, True))
-    checks.append(Check("session messages showing their run's latest version", agents, audit["messages current"]))
+    checks.append(Check("session messages showing their run's latest version", agents, current))
     checks.append(Check("runs == agents", agents, audit.get("runs", 0)))
     checks.append(Check("'start' audit rows == agents", agents, audit.get("start", 0)))
     checks.append(Check("chat.postMessage ok == agents", agents, stats.get("chat.postMessage ok", 0)))
@@ -209,7 +209,6 @@ async def measure(target: Target, options: Options) -> Result:
             current = await _current(agents, versions)
         await server.stop(children)
         audit = await audit_counts(db_url) if db_url else {}
-        audit["messages current"] = current
         window = recorder.window(start, end)
         result = Result(
             label=target.label,
@@ -220,7 +219,7 @@ async def measure(target: Target, options: Options) -> Result:
             errors=window.errors,
             updates=stats_after.get("chat.update ok", 0) - stats_before.get("chat.update ok", 0),
             cpu={name: (after[name] - before[name]) / (end - start) * 100 for name in before},
-            checks=_checks(target, options.agents, recorder, final, audit),
+            checks=_checks(target, options.agents, recorder, final, audit, current),
         )
         if recorder.error_kinds:
             result.notes.append(f"click errors (whole run): {recorder.error_kinds}")
