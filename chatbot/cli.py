@@ -124,6 +124,20 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from chatbot.adapters.teams.package import PackageError, write_package
+
+    try:
+        out = write_package(Path(args.out), args.app_id, args.host, args.name)
+    except PackageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"wrote {out}: upload it in Teams admin center or the Developer Portal (Apps > Import app)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatbot", description=__doc__)
     parser.add_argument("--config", help="configuration YAML (default: $CHATBOT_CONFIG or config/example.yaml)")
@@ -146,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="Support Playbooks", help="the app's display name")
     p.add_argument("--socket-mode", action="store_true", help="no request URLs: the app connects out over Socket Mode")
     p.set_defaults(func=cmd_manifest)
+
+    p = sub.add_parser("teams-package", help="write the Teams app package (manifest.json + icons, zipped)")
+    p.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID (Entra application id, a GUID)")
+    p.add_argument("--host", required=True, help="public base URL of `chatbot serve`, e.g. https://bot.example.org")
+    p.add_argument("--out", default="teams-app.zip", help="where to write the zip (default teams-app.zip)")
+    p.add_argument("--name", default="Support Playbooks", help="the app's display name (at most 30 characters)")
+    p.set_defaults(func=cmd_teams_package)
 
     p = sub.add_parser("validate", help="lint playbooks; non-zero exit on any error")
     p.add_argument("paths", nargs="*", help="playbook files or folders (default: the configured playbooks folder)")

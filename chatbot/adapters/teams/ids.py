@@ -1,0 +1,90 @@
+"""Verbs, input ids and the small typed payload every card action carries.
+
+An `Action.Execute` arrives as an `adaptiveCard/action` invoke with `value.action.verb` and `value.action.data`; its
+`Action.Submit` fallback (older clients) arrives as a message activity whose `value` is the same `data`. So the verb
+is also written into `data`: both paths decode with `ActionRef.decode(data)`. Input values are merged into `data` by
+the client at the top level, which is why every input id carries a prefix that no payload key has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+PAYLOAD_VERSION = 1
+
+CHOOSE = "pb.choose"
+CONTINUE = "pb.continue"
+SUBMIT = "pb.submit"  # a form step's Save
+BACK = "pb.back"
+RESTART = "pb.restart"
+CANCEL = "pb.cancel"
+PICK = "pb.pick"  # the playbook picker
+VERBS = frozenset({CHOOSE, CONTINUE, SUBMIT, BACK, RESTART, CANCEL, PICK})
+
+FIELD_PREFIX = "f."  # form inputs: "f." + field id
+PICK_INPUT = "pick.playbook"  # the picker's Input.ChoiceSet
+COPY_REPLY = "copy.reply"  # outcome inputs, never read back
+COPY_NOTE = "copy.note"
+
+
+class BadPayload(ValueError):
+    """Action data this app did not write (or wrote in another payload version)."""
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """Which run, at which version, a card action belongs to, and what it asks for."""
+
+    verb: str
+    run_id: str | None = None  # None only for the picker, which has no run yet
+    version: int | None = None
+    choice: int | None = None
+
+    def encode(self) -> dict[str, object]:
+        data: dict[str, object] = {"verb": self.verb, "p": PAYLOAD_VERSION}
+        if self.run_id is not None:
+            data["r"] = self.run_id
+        if self.version is not None:
+            data["v"] = self.version
+        if self.choice is not None:
+            data["c"] = self.choice
+        return data
+
+    @classmethod
+    def decode(cls, data: Mapping[str, object] | None, verb: str | None = None) -> ActionRef:
+        """`verb`: `value.action.verb` of an invoke; None for an Action.Submit, where it is read from `data`."""
+        if not isinstance(data, Mapping) or data.get("p") != PAYLOAD_VERSION:
+            raise BadPayload("payload from another version of the app")
+        verb = verb or data.get("verb")  # type: ignore[assignment]
+        if verb not in VERBS:
+            raise BadPayload(f"unknown verb {verb!r}")
+        run_id, version, choice = data.get("r"), data.get("v"), data.get("c")
+        if run_id is not None and not isinstance(run_id, str):
+            raise BadPayload("run id has the wrong type")
+        for name, number in (("version", version), ("choice", choice)):
+            if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
+                raise BadPayload(f"{name} has the wrong type")
+        if verb != PICK and (run_id is None or version is None):
+            raise BadPayload("action without a run")
+        if verb == CHOOSE and choice is None:
+            raise BadPayload("choice action without a choice")
+        return cls(str(verb), run_id, version, choice)  # type: ignore[arg-type]
+
+
+def field_input_id(field_id: str) -> str:
+    return FIELD_PREFIX + field_id
+
+
+def submitted_fields(data: Mapping[str, object]) -> dict[str, str]:
+    """The form values in action data: {field id: text}. Teams leaves an emptied input out or sends ""."""
+    return {
+        key[len(FIELD_PREFIX) :]: "" if value is None else str(value)
+        for key, value in data.items()
+        if key.startswith(FIELD_PREFIX)
+    }
+
+
+def picked_playbook(data: Mapping[str, object]) -> str | None:
+    value = data.get(PICK_INPUT)
+    return value if isinstance(value, str) and value else None
