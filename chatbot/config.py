@@ -87,15 +87,27 @@ class Group(_Model):
 
 
 class Access(_Model):
-    """Who may start playbooks. All empty means everyone."""
+    """Who may start and answer playbooks. The three lists empty means everyone.
+
+    `sessions` says who, among those, may answer a session someone else started: `anyone`, only its `owner`, or
+    the owner's `team` (people who share one of the `teams` user groups with the owner).
+    """
 
     channels: tuple[SlackChannel, ...] = ()
     usergroups: tuple[SlackUsergroup, ...] = ()
     users: tuple[SlackUser, ...] = ()
+    sessions: Literal["anyone", "owner", "team"] = "anyone"
+    teams: tuple[SlackUsergroup, ...] = ()
 
     @property
     def everyone(self) -> bool:
         return not (self.channels or self.usergroups or self.users)
+
+    @model_validator(mode="after")
+    def _teams_for_team(self) -> Access:
+        if self.sessions == "team" and not self.teams:
+            raise ValueError("`sessions: team` needs `teams`: the Slack user groups whose members share sessions")
+        return self
 
 
 class Commands(_Model):

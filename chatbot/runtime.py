@@ -14,6 +14,7 @@ from chatbot.adapters.slack.background import Background
 from chatbot.adapters.slack.client import build_client
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.adapters.slack.lookup import HistoryGate, PostFinder
 from chatbot.adapters.slack.updates import MessageUpdates
 from chatbot.config import Config
 from chatbot.engine.catalog import build_engine
@@ -22,7 +23,9 @@ from chatbot.runtime_errors import StartupError
 from chatbot.scheduler.worker import Worker
 from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock, system_clock
+from chatbot.services.dedup import Deliveries
 from chatbot.services.escalations import EscalationService
+from chatbot.services.oncall import OncallService
 from chatbot.services.triage import TriageService
 from chatbot.settings import Settings
 from chatbot.storage import Store, create_engine, current_revision, head_revision, normalize_url, redact_url, upgrade
@@ -85,8 +88,10 @@ class Runtime:
         token = settings.slack_bot_token.reveal()
         client = build_client(token, settings.slack_api_url, http, metrics)
         gateway = SlackGateway(client, http, metrics)
-        escalations = EscalationService(config, store, engine, clock, gateway.usergroup_members)
-        triage = TriageService(engine, store, clock, escalations=escalations)
+        access = AccessPolicy(config.access, gateway.usergroup_members)
+        escalations = EscalationService(config, store, engine, clock, gateway.usergroup_members, access)
+        triage = TriageService(engine, store, clock, escalations=escalations, access=access)
+        history_gate = HistoryGate(settings.slack_history_per_minute)
         worker_http = _session(timeout=worker_timeout)
         worker_client = build_client(token, settings.slack_api_url, worker_http, metrics, worker_timeout, retries=False)
         worker = Worker(config, store, SlackGateway(worker_client, worker_http, metrics), triage, clock, metrics)
@@ -95,13 +100,14 @@ class Runtime:
             config=config,
             triage=triage,
             gateway=gateway,
-            access=AccessPolicy(config.access, gateway.usergroup_members),
+            finder=PostFinder(gateway, history_gate),
             background=background,
             updates=MessageUpdates(background),
             metrics=metrics,
-            store=store,
             clock=clock,
             escalations=escalations,
+            oncall=OncallService(config, store, clock),
+            deliveries=Deliveries(store, clock),
             wake_worker=worker.wake,
         )
         bolt = build_app(client, deps)

@@ -34,10 +34,10 @@ async def serve(
     await site.start()
     socket_handler = None
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        from chatbot.adapters.slack.dispatch import CheckedSocketModeHandler
 
         assert settings.slack_app_token is not None
-        socket_handler = AsyncSocketModeHandler(runtime.bolt, settings.slack_app_token.reveal())
+        socket_handler = CheckedSocketModeHandler(runtime.bolt, settings.slack_app_token.reveal())
         await socket_handler.connect_async()
         log.info("Socket Mode connected; /healthz and /metrics on port %d", settings.port)
     else:

@@ -34,6 +34,7 @@ class Settings:
     slack_api_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = 20
+    slack_history_per_minute: float = 1.0
     port: int = 3000
     config_path: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -71,6 +72,15 @@ class Settings:
         pool_text = get("DATABASE_POOL_SIZE") or "20"
         if not pool_text.isdigit() or not 2 <= int(pool_text) <= 500:
             raise SettingsError(f"DATABASE_POOL_SIZE must be a whole number from 2 to 500, not {pool_text!r}")
+        history_text = get("SLACK_HISTORY_PER_MINUTE") or "1"
+        try:
+            history = float(history_text)
+        except ValueError:
+            history = 0.0
+        if not 0 < history <= 100:
+            raise SettingsError(
+                f"SLACK_HISTORY_PER_MINUTE must be a number above 0 and at most 100, not {history_text!r}"
+            )
         port_text = get("PORT") or "3000"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"PORT must be a TCP port number, not {port_text!r}")
@@ -81,6 +91,7 @@ class Settings:
             slack_api_url=api_url if api_url is None or api_url.endswith("/") else api_url + "/",
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             database_pool_size=int(pool_text),
+            slack_history_per_minute=history,
             port=int(port_text),
             config_path=get("CHATBOT_CONFIG"),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from chatbot.adapters.slack import ids
+from chatbot.adapters.slack import refs
 from chatbot.adapters.slack.blocks import MESSAGE_BLOCK_LIMIT, session_message
 from chatbot.adapters.slack.text import code_blocks, split_text
 from chatbot.domain.run import Answer, Choose, Submit
@@ -57,13 +57,13 @@ def test_long_help_is_split_not_cut_and_a_long_trail_stays_under_50_blocks():
     ],
 )
 def test_button_payloads_from_elsewhere_are_refused(bad):
-    with pytest.raises(ids.BadPayload):
-        ids.RunRef.decode(bad)
+    with pytest.raises(refs.BadPayload):
+        refs.decode(refs.RunRef, bad)
 
 
 def test_button_payload_round_trip_is_small():
-    ref = ids.RunRef("a" * 32, 12345, 24)
-    assert ids.RunRef.decode(ref.encode()) == ref and len(ref.encode()) < 100
+    ref = refs.RunRef("a" * 32, 12345, 24)
+    assert refs.decode(refs.RunRef, refs.encode(ref)) == ref and len(refs.encode(ref)) < 100
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from chatbot.domain.errors import UserFacingError
 from chatbot.domain.run import RunState
 from chatbot.engine.machine import Engine
 from chatbot.rendering.escape import escape_mrkdwn
+from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock
 from chatbot.storage import EscalationRecord, NewEscalation, NewJob, Store
 
@@ -51,12 +52,26 @@ def new_escalation_jobs(escalation_id: str, now: datetime) -> list[NewJob]:
 
 
 class EscalationService:
-    def __init__(self, config: Config, store: Store, engine: Engine, clock: Clock, members: UsergroupMembers) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        engine: Engine,
+        clock: Clock,
+        members: UsergroupMembers,
+        access: AccessPolicy | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.engine = engine
         self.clock = clock
         self.members = members
+        self.access = access
+
+    async def check_can_escalate(self, actor: str, channel: str | None) -> None:
+        """`/escalate` by hand is open to whoever may start playbooks (there)."""
+        if self.access is not None:
+            await self.access.check_start(actor, channel or "")
 
     # --- creating ------------------------------------------------------------------------------------------
     def from_run(
@@ -100,6 +115,7 @@ class EscalationService:
         self, *, group_id: str, summary: str, priority: str, reference: str, actor: str, channel: str | None
     ) -> EscalationRecord:
         """`/escalate`: for what no playbook covers."""
+        await self.check_can_escalate(actor, channel)
         if group_id not in self.config.groups:
             raise UserFacingError(f"There is no escalation group '{group_id}'.")
         if priority not in PRIORITIES:
@@ -132,17 +148,26 @@ class EscalationService:
             return True
         return bool(group.usergroup) and user in await self.members(group.usergroup or "")
 
-    async def act(
-        self, escalation_id: str, action: str, *, actor: str, version: int, reason: str | None = None
-    ) -> EscalationRecord:
+    async def get(self, escalation_id: str) -> tuple[EscalationRecord, Group]:
         esc = await self.store.work.get_escalation(escalation_id)
         if esc is None:
             raise UserFacingError("This escalation no longer exists.")
         group = self.config.groups.get(esc.group_id)
         if group is None:
             raise UserFacingError(f"The group '{esc.group_id}' is no longer configured.")
+        return esc, group
+
+    async def check_member(self, escalation_id: str, actor: str) -> tuple[EscalationRecord, Group]:
+        """The escalation and its group, if `actor` may act on it; NotAMember otherwise."""
+        esc, group = await self.get(escalation_id)
         if not await self.is_member(group, actor):
             raise NotAMember(f"Only members of {group.name} can do that.")
+        return esc, group
+
+    async def act(
+        self, escalation_id: str, action: str, *, actor: str, version: int, reason: str | None = None
+    ) -> EscalationRecord:
+        esc, _group = await self.check_member(escalation_id, actor)
         allowed, status, _ = ACTIONS[action]
         if esc.version != version:
             raise StaleEscalation()

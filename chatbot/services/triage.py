@@ -12,6 +12,7 @@ from chatbot.domain.errors import StaleAnswer, UserFacingError
 from chatbot.domain.run import Action, Answer, Back, Cancel, Choose, Continue, Restart, RunState, RunStatus, Submit
 from chatbot.domain.views import View
 from chatbot.engine.machine import Engine
+from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock, system_clock
 from chatbot.services.escalations import FINAL, EscalationService, new_escalation_jobs
 from chatbot.storage import EscalationRecord, NewEscalation, RunRecord, Store
@@ -22,6 +23,19 @@ RECENT_RUNS = 10_000  # sessions kept in memory (a few kB each)
 class UnknownRun(UserFacingError):
     def __init__(self) -> None:
         super().__init__("This session no longer exists; start a new one with the triage command.")
+
+
+class ForeignButton(UserFacingError):
+    def __init__(self) -> None:
+        super().__init__("That button does not belong to this session's message; nothing was changed.")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an answer was given: the channel, and the session message it was clicked on (None from a form)."""
+
+    channel_id: str
+    message_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,16 +72,24 @@ class TriageService:
         clock: Clock = system_clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         escalations: EscalationService | None = None,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.clock = clock
         self.new_id = new_id
         self.escalations = escalations
+        self.access = access
         # The sessions this process changed last, so the next click on them need not read them back.
         self._recent: OrderedDict[str, Session] = OrderedDict()
 
+    async def check_start(self, actor: str, channel_id: str) -> None:
+        """May `actor` start playbooks in `channel_id`? NotAllowed otherwise."""
+        if self.access is not None:
+            await self.access.check_start(actor, channel_id)
+
     async def start(self, playbook_id: str, *, actor: str, team_id: str, channel_id: str) -> Session:
+        await self.check_start(actor, channel_id)
         now = self.clock()
         state = self.engine.start(playbook_id, actor, now.isoformat())
         pb = self.engine.catalog.get(playbook_id)
@@ -95,7 +117,28 @@ class TriageService:
         state = RunState.from_json(record.state_json)
         escalation = await self._latest_escalation(run_id) if self._may_have_escalated(state) else None
         session = self._session(record, state, escalation)
+        cached = self._recent.get(run_id)
+        if session.message_ts is None and cached is not None and cached.message_ts is not None:
+            # The message was attached while this read was on its way: keep knowing where it lives.
+            session = replace(session, channel_id=cached.channel_id, message_ts=cached.message_ts)
         self._remember(session)
+        return session
+
+    async def authorize(self, session: Session, actor: str, where: Where) -> None:
+        """May `actor` act on `session` from `where`? Raises NotAllowed or ForeignButton; changes nothing."""
+        if session.message_ts and where.message_ts and where.message_ts != session.message_ts:
+            raise ForeignButton()
+        if where.message_ts and where.channel_id and where.channel_id != session.channel_id:
+            raise ForeignButton()
+        if self.access is not None:
+            await self.access.check_session(actor, session.channel_id, session.owner_id)
+
+    async def open_form(self, run_id: str, *, version: int, actor: str, where: Where) -> Session:
+        """The session whose form `actor` wants to fill in; StaleAnswer if it moved on or is not at a form."""
+        session = await self.load(run_id)
+        await self.authorize(session, actor, where)
+        if session.state.version != version or session.view.kind != "collect":
+            raise StaleAnswer(version, session.state.version)
         return session
 
     def _may_have_escalated(self, state: RunState) -> bool:
@@ -103,14 +146,23 @@ class TriageService:
         # Back or Restart, and those are the only answers that push the version past the trail's length.
         return self.escalations is not None and (state.status == RunStatus.FINISHED or state.version > len(state.trail))
 
-    async def answer(self, run_id: str, action: Action, *, version: int, actor: str) -> Session:
-        """Apply `action` if the run is still at `version`; a double click or a race raises StaleAnswer.
+    async def answer(
+        self, run_id: str, action: Action, *, version: int, actor: str, where: Where | None = None
+    ) -> Session:
+        """Apply `action` if `actor` may and the run is still at `version`; a double click or a race raises
+        StaleAnswer, a refused actor NotAllowed (nothing is changed either way).
 
         The run is read from the database unless this process holds it at exactly `version`: the compare-and-set
         of the save still decides, so a run advanced by another replica meanwhile is refused all the same.
         """
         cached = self._recent.get(run_id)
         current = cached if cached is not None and cached.state.version == version else await self.load(run_id)
+        link = False
+        if where is not None:
+            await self.authorize(current, actor, where)
+            if current.message_ts is None and where.message_ts:
+                # Its post timed out before the ts came back, but the agent clicked on it: now we know where it is.
+                current, link = replace(current, message_ts=where.message_ts), True
         now = self.clock()
         new = self.engine.step(current.state, Answer(action, version, actor, now.isoformat()))
         escalation = await self._escalation_for(current, new)
@@ -132,6 +184,8 @@ class TriageService:
             latest = await self.store.get_run(run_id)
             raise StaleAnswer(version, latest.version if latest else -1)
         latest = await self._latest_escalation(run_id) if escalation or current.escalation else None
+        if link and current.message_ts:
+            await self.store.set_message(run_id, current.channel_id, current.message_ts)
         session = Session(
             current.run_id, current.channel_id, current.message_ts, current.owner_id, new, self.engine.view(new), latest
         )

@@ -11,6 +11,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from chatbot.adapters.slack.boundary import install
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.listeners import register
 
@@ -43,6 +44,7 @@ def build_app(client: AsyncWebClient, deps: SlackDeps) -> AsyncApp:
         logger=logger,
     )
     app.use(OncePerEvent(deps))
+    install(app, deps)
     register(app, deps)
     return app
 
@@ -63,7 +65,7 @@ class OncePerEvent(AsyncMiddleware):
     ) -> BoltResponse | None:
         body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await self.deps.store.claim_event(f"event:{event_id}", self.deps.clock()):
+        if event_id and not await self.deps.deliveries.first_time(f"event:{event_id}"):
             self.deps.metrics.requests.labels("event_callback", "duplicate").inc()
             return BoltResponse(status=200, body="", headers={"X-Slack-No-Retry": "1"})
         return await next()

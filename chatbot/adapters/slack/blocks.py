@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from chatbot.adapters.slack import ids, kit
 from chatbot.adapters.slack.kit import Block
+from chatbot.adapters.slack.refs import RunRef, encode
 from chatbot.adapters.slack.status import session_status
 from chatbot.adapters.slack.text import code_blocks, shorten, split_text
 from chatbot.config import Group
@@ -34,6 +35,11 @@ class Message:
         return self.blocks
 
 
+def session_marker(run_id: str) -> str:
+    """The session message's first block id: how a post whose answer was lost is found again."""
+    return f"run-{run_id}"
+
+
 def _sections(mrkdwn: str) -> list[Block]:
     return [kit.section(piece) for piece in split_text(mrkdwn) if piece.strip()]
 
@@ -42,12 +48,12 @@ def session_message(
     view: View, run_id: str, owner_id: str, groups: Mapping[str, Group], escalation: EscalationRecord | None = None
 ) -> Message:
     """The one message an agent's session lives in; updated in place as they answer."""
-    blocks: list[Block] = [kit.header(shorten(view.playbook_title, 150))]
+    blocks: list[Block] = [kit.header(shorten(view.playbook_title, 150), block_id=session_marker(run_id))]
     status = {"finished": "finished", "cancelled": "cancelled"}.get(view.status, f"step {len(view.trail) + 1}")
     blocks.append(kit.context(f"Session for <@{owner_id}> · {status} · ref `{run_id[:8]}`"))
     blocks.extend(_trail(view))
     blocks.append(kit.divider())
-    ref = ids.RunRef(run_id, view.version)
+    ref = RunRef(run_id, view.version)
     if view.kind == "cancelled":
         blocks.append(kit.section("This session was cancelled. *Restart* walks the playbook again."))
         blocks.append(_nav(ref, back=False, cancel=False))
@@ -78,7 +84,7 @@ def _trail(view: View) -> list[Block]:
     return _sections("\n".join(lines))
 
 
-def _step(view: View, ref: ids.RunRef) -> list[Block]:
+def _step(view: View, ref: RunRef) -> list[Block]:
     blocks: list[Block] = []
     head = f"*{escape_mrkdwn(view.title)}*"
     if view.question:
@@ -94,7 +100,7 @@ def _step(view: View, ref: ids.RunRef) -> list[Block]:
         blocks.extend(_sections(links))
     if view.kind == "question":
         buttons = [
-            kit.button(c.label, f"{ids.CHOICE_PREFIX}{c.index}", ids.RunRef(ref.run_id, ref.version, c.index).encode())
+            kit.button(c.label, f"{ids.CHOICE_PREFIX}{c.index}", encode(RunRef(ref.run_id, ref.version, c.index)))
             for c in view.choices
         ]
         for start in range(0, len(buttons), 25):
@@ -102,10 +108,10 @@ def _step(view: View, ref: ids.RunRef) -> list[Block]:
     elif view.kind == "collect":
         names = ", ".join(f.label for f in view.fields)
         blocks.extend(_sections(f"Details to collect: {escape_mrkdwn(names)}"))
-        blocks.append(kit.actions("form", [kit.button("Fill in the form", ids.OPEN_FORM, ref.encode(), "primary")]))
+        blocks.append(kit.actions("form", [kit.button("Fill in the form", ids.OPEN_FORM, encode(ref), "primary")]))
     elif view.kind == "instructions":
         label = shorten(view.continue_label or "Continue", 75)
-        blocks.append(kit.actions("continue", [kit.button(label, ids.CONTINUE, ref.encode(), "primary")]))
+        blocks.append(kit.actions("continue", [kit.button(label, ids.CONTINUE, encode(ref), "primary")]))
     return blocks
 
 
@@ -134,8 +140,8 @@ def _next_steps(out: OutcomeView, groups: Mapping[str, Group]) -> str:
     return ":white_check_mark: *What happens next:* send the reply, paste the note, and solve the ticket."
 
 
-def _nav(ref: ids.RunRef, *, back: bool, cancel: bool) -> Block:
-    value = ref.encode()
+def _nav(ref: RunRef, *, back: bool, cancel: bool) -> Block:
+    value = encode(ref)
     elements = [kit.button("Back", ids.BACK, value)] if back else []
     elements.append(kit.button("Restart", ids.RESTART, value))
     if cancel:

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 
 from chatbot.adapters.slack.background import Background
 from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.adapters.slack.lookup import PostFinder
 from chatbot.adapters.slack.updates import MessageUpdates
 from chatbot.config import Config, Group
 from chatbot.metrics import Metrics
-from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock
+from chatbot.services.dedup import Deliveries
 from chatbot.services.escalations import EscalationService
+from chatbot.services.oncall import OncallService
 from chatbot.services.triage import TriageService
-from chatbot.storage import Store
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,14 @@ class SlackDeps:
     config: Config
     triage: TriageService
     gateway: SlackGateway
-    access: AccessPolicy
+    finder: PostFinder
     background: Background
     updates: MessageUpdates
     metrics: Metrics
-    store: Store
     clock: Clock
     escalations: EscalationService
+    oncall: OncallService
+    deliveries: Deliveries
     wake_worker: Callable[[], None] = field(default=lambda: None)  # new jobs: the in-process worker looks now
 
     @property

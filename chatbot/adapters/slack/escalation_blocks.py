@@ -11,12 +11,14 @@ from slack_sdk.models.views import View as SlackView
 from chatbot.adapters.slack import ids, kit
 from chatbot.adapters.slack.blocks import MESSAGE_BLOCK_LIMIT, Message
 from chatbot.adapters.slack.kit import Block
+from chatbot.adapters.slack.refs import ChannelRef, EscRef, encode
 from chatbot.adapters.slack.status import status_line
 from chatbot.adapters.slack.text import code_blocks, split_text
-from chatbot.config import Config, Group
+from chatbot.config import Group
 from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.availability import MemberStatus, Targets
+from chatbot.services.availability import Targets
 from chatbot.services.escalations import ACTIONS, FINAL
+from chatbot.services.oncall import GroupStatus
 from chatbot.storage import EscalationRecord
 
 PRIORITY_ICONS = {"high": ":red_circle:", "normal": ":large_yellow_circle:", "low": ":white_circle:"}
@@ -37,7 +39,7 @@ def mentions(targets: Targets, group: Group) -> str:
 def _buttons(esc: EscalationRecord) -> list[Block]:
     if esc.status in FINAL:
         return []
-    value = ids.EscRef(esc.id, esc.version).encode()
+    value = encode(EscRef(esc.id, esc.version))
     spec = [
         ("acknowledge", "Acknowledge", ids.ESC_ACK, "primary"),
         ("claim", "Claim", ids.ESC_CLAIM, None),
@@ -140,10 +142,10 @@ def undeliverable_notice(esc: EscalationRecord, group: Group, *, first: bool, er
     return Message("Escalation not delivered", [*_sections(text, block_id=marker)])
 
 
-def oncall_listing(config: Config, statuses: dict[str, tuple[list[MemberStatus], Targets]]) -> Message:
+def oncall_listing(statuses: Sequence[GroupStatus]) -> Message:
     lines = []
-    for gid, group in config.groups.items():
-        members, targets = statuses[gid]
+    for status in statuses:
+        group, members, targets = status.group, status.members, status.targets
         available = ", ".join(escape_mrkdwn(s.name) for s in members if s.available) or "nobody"
         lines.append(f"*{escape_mrkdwn(group.name)}* (<#{group.channel}>) · available now: {available}")
         away = [f"{escape_mrkdwn(s.name)} ({s.reason})" for s in members if not s.available]
@@ -160,11 +162,11 @@ def oncall_listing(config: Config, statuses: dict[str, tuple[list[MemberStatus],
     return Message("On call", [*_sections("\n".join(lines))])
 
 
-def return_modal(ref: ids.EscRef) -> SlackView:
+def return_modal(ref: EscRef) -> SlackView:
     return SlackView(
         type="modal",
         callback_id=ids.ESC_RETURN_CALLBACK,
-        private_metadata=ref.encode(),
+        private_metadata=encode(ref),
         title="Return to Tier 1",
         submit="Return",
         close="Cancel",
@@ -179,12 +181,12 @@ def return_modal(ref: ids.EscRef) -> SlackView:
     )
 
 
-def manual_modal(groups: Sequence[tuple[str, str]], channel: str) -> SlackView:
+def manual_modal(groups: Sequence[tuple[str, str]], origin: ChannelRef) -> SlackView:
     priorities = [Option(value=p, text=p.capitalize()) for p in ("high", "normal", "low")]
     return SlackView(
         type="modal",
         callback_id=ids.MANUAL_CALLBACK,
-        private_metadata=channel,
+        private_metadata=encode(origin),
         title="Escalate",
         submit="Escalate",
         close="Cancel",

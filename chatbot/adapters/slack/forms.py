@@ -23,6 +23,7 @@ from slack_sdk.models.blocks.block_elements import InputInteractiveElement
 from slack_sdk.models.views import View as SlackView
 
 from chatbot.adapters.slack import ids
+from chatbot.adapters.slack.refs import RunRef, encode
 from chatbot.adapters.slack.text import shorten, split_text
 from chatbot.domain.views import FieldView, View
 from chatbot.rendering.escape import markdown_to_mrkdwn
@@ -30,7 +31,7 @@ from chatbot.rendering.escape import markdown_to_mrkdwn
 PII_HINT = "May hold personal data: it is withheld from Tier 1 views and only reaches Tier 2."
 
 
-def form_modal(view: View, ref: ids.RunRef) -> SlackView:
+def form_modal(view: View, ref: RunRef) -> SlackView:
     blocks: list[Block] = []
     if view.text:
         blocks.extend(
@@ -52,7 +53,7 @@ def form_modal(view: View, ref: ids.RunRef) -> SlackView:
     return SlackView(
         type="modal",
         callback_id=ids.FORM_CALLBACK,
-        private_metadata=ref.encode(),
+        private_metadata=encode(ref),
         title=shorten(view.title, 24),
         submit="Save",
         close="Cancel",

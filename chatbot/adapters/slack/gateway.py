@@ -81,6 +81,17 @@ class SlackGateway:
         data = await self._call("users.getPresence", form=True, user=user)
         return str(data.get("presence", "active"))
 
+    async def history(self, *, thread_ts: str | None, **args: Any) -> dict[str, Any]:
+        """One page of a channel's history, or of a thread's replies when `thread_ts` is given."""
+        if thread_ts:
+            return await self._call("conversations.replies", form=True, ts=thread_ts, **args)
+        return await self._call("conversations.history", form=True, **args)
+
+    async def open_dm(self, user: str) -> str:
+        """The id of the app's direct-message channel with `user` (to read it back)."""
+        data = await self._call("conversations.open", users=user)
+        return str(data["channel"]["id"])
+
     async def find_marked(self, channel: str, marker: str, *, thread_ts: str | None) -> str | None:
         """The ts of a message we posted carrying `marker` as a block id, if an earlier attempt got through.
 

@@ -33,8 +33,11 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(text)]}
 
 
-def header(text: str) -> Block:
-    return {"type": "header", "text": plain(text)}
+def header(text: str, block_id: str | None = None) -> Block:
+    block: Block = {"type": "header", "text": plain(text)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
 
 
 def divider() -> Block:

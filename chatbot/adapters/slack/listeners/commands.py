@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from chatbot.adapters.slack import blocks
 from chatbot.adapters.slack.context import SlackDeps
-from chatbot.adapters.slack.guard import guarded
-from chatbot.adapters.slack.sessions import failure_notifier, post_session
+from chatbot.adapters.slack.listeners import payload
+from chatbot.adapters.slack.payload import SlashCommand
+from chatbot.adapters.slack.sessions import POST_FAILED, failure_notifier, post_session
 from chatbot.rendering.escape import escape_mrkdwn
 
 
@@ -41,7 +41,7 @@ async def start_for(
     deps.background.spawn(
         post_session(deps, session, response_url),
         what=f"posting session {session.run_id}",
-        on_failure=failure_notifier(deps, response_url=response_url, channel=channel, user=user),
+        on_failure=failure_notifier(deps, response_url=response_url, channel=channel, user=user, text=POST_FAILED),
     )
 
 
@@ -49,14 +49,13 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     name = deps.config.commands.triage
 
     @app.command(name)
-    @guarded(deps, "command")
-    async def triage(ack: AsyncAck, body: dict[str, Any]) -> None:
-        text = str(body.get("text") or "").strip()
-        user, channel = str(body.get("user_id", "")), str(body.get("channel_id", ""))
+    async def triage(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        p = payload(context, SlashCommand)
+        text = p.text.strip()
         if text.lower() in ("help", "?", "-h", "--help"):
             await ack(response_type="ephemeral", text=help_text(name))
             return
-        await deps.access.check_start(user, channel)
+        await deps.triage.check_start(p.user_id, p.channel_id)
         catalog = deps.triage.engine.catalog
         if not text:
             msg = blocks.picker([(pb.id, pb.spec.title) for pb in catalog], "Which playbook fits this ticket?")
@@ -74,11 +73,5 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_type="ephemeral", text=msg.text, blocks=msg.as_dicts())
             return
         await start_for(
-            deps,
-            ack,
-            found[0].id,
-            channel=channel,
-            user=user,
-            team=str(body.get("team_id", "")),
-            response_url=body.get("response_url"),
+            deps, ack, found[0].id, channel=p.channel_id, user=p.user_id, team=p.team_id, response_url=p.response_url
         )

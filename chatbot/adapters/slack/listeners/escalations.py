@@ -2,105 +2,95 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from chatbot.adapters.slack import ids
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.escalation_blocks import manual_modal, ping_message, return_modal
-from chatbot.adapters.slack.forms import submitted_values
-from chatbot.adapters.slack.guard import guarded
-from chatbot.adapters.slack.interaction import first_action, where
+from chatbot.adapters.slack.listeners import payload
+from chatbot.adapters.slack.notices import tell
+from chatbot.adapters.slack.payload import BlockActions, SlashCommand, ViewSubmission
+from chatbot.adapters.slack.refs import ChannelRef, EscRef, decode
+from chatbot.adapters.slack.sessions import failure_notifier
 from chatbot.domain.errors import UserFacingError
+from chatbot.rendering.escape import escape_mrkdwn
 from chatbot.services.escalations import StaleEscalation
+
+MODAL_FAILED = ":warning: Slack did not open the form (ref `{ref}`): it may have taken too long. Try again."
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
-    async def notice(response_url: str | None, text: str) -> None:
-        if response_url:
-            payload = {"response_type": "ephemeral", "replace_original": False, "text": text}
-            await deps.gateway.respond(response_url, payload)
-
     async def refresh(escalation_id: str) -> None:
-        esc = await deps.store.work.get_escalation(escalation_id)
-        group = deps.groups.get(esc.group_id) if esc else None
-        if esc and group and esc.ping_channel and esc.ping_ts:
+        esc, group = await deps.escalations.get(escalation_id)
+        if esc.ping_channel and esc.ping_ts:
             msg = ping_message(esc, group, None, None, "ping")
             await deps.gateway.update_message(esc.ping_channel, esc.ping_ts, msg.text, msg.blocks)
 
-    async def act(ack: AsyncAck, body: dict[str, Any], ref: ids.EscRef, action: str, reason: str | None) -> None:
-        _channel, _ts, user, response_url = where(body)
+    @app.action(ids.ESC_ACTION)
+    async def press(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        p = payload(context, BlockActions)
+        action = p.action.action_id.split(".", 1)[1]
+        ref = decode(EscRef, p.action.value)
         try:
-            await deps.escalations.act(ref.escalation_id, action, actor=user, version=ref.version, reason=reason)
-        except StaleEscalation:
+            await deps.escalations.act(ref.escalation_id, action, actor=p.user.id, version=ref.version)
+        except StaleEscalation as exc:
             await ack()
-
-            async def stale() -> None:
-                await notice(response_url, StaleEscalation().message)
-                await refresh(ref.escalation_id)
-
-            deps.background.spawn(stale(), what="stale escalation notice")
+            tell(deps, p, escape_mrkdwn(exc.message))
+            deps.background.spawn(refresh(ref.escalation_id), what="stale escalation refresh")
             return
         await ack()
         deps.wake_worker()
 
-    @app.action(ids.ESC_ACTION)
-    @guarded(deps, "escalation")
-    async def press(ack: AsyncAck, body: dict[str, Any]) -> None:
-        pressed = first_action(body)
-        action = str(pressed.get("action_id", "")).split(".", 1)[1]
-        await act(ack, body, ids.EscRef.decode(pressed.get("value")), action, None)
-
     @app.action(ids.ESC_RETURN)
-    @guarded(deps, "escalation")
-    async def ask_why(ack: AsyncAck, body: dict[str, Any]) -> None:
-        ref = ids.EscRef.decode(first_action(body).get("value"))
-        _channel, _ts, user, _url = where(body)
-        esc = await deps.store.work.get_escalation(ref.escalation_id)
-        group = deps.groups.get(esc.group_id) if esc else None
-        if esc is None or group is None:
-            raise UserFacingError("This escalation no longer exists.")
-        if not await deps.escalations.is_member(group, user):
-            raise UserFacingError(f"Only members of {group.name} can do that.")
+    async def ask_why(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        p = payload(context, BlockActions)
+        ref = decode(EscRef, p.action.value)
+        await deps.escalations.check_member(ref.escalation_id, p.user.id)
         await ack()
-        trigger = str(body.get("trigger_id", ""))
-        deps.background.spawn(deps.gateway.open_view(trigger, return_modal(ref)), what="return modal")
+        deps.background.spawn(
+            deps.gateway.open_view(p.trigger_id or "", return_modal(ref)),
+            what="return modal",
+            on_failure=failure_notifier(
+                deps, response_url=p.response_url, channel=p.channel_id, user=p.user.id, text=MODAL_FAILED
+            ),
+        )
 
     @app.view(ids.ESC_RETURN_CALLBACK)
-    @guarded(deps, "escalation")
-    async def returned(ack: AsyncAck, body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
-        ref = ids.EscRef.decode(view.get("private_metadata"))
-        user = str((body.get("user") or {}).get("id", ""))
-        reason = submitted_values(((view.get("state") or {}).get("values")) or {}).get(ids.ESC_REASON_BLOCK, "")
+    async def returned(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        p = payload(context, ViewSubmission)
+        ref = decode(EscRef, p.view.private_metadata)
+        reason = p.values().get(ids.ESC_REASON_BLOCK, "")
         if not reason.strip():
             await ack(response_action="errors", errors={ids.ESC_REASON_BLOCK: "Say why, so the agent knows."})
             return
         try:
-            await deps.escalations.act(ref.escalation_id, "return", actor=user, version=ref.version, reason=reason)
+            await deps.escalations.act(ref.escalation_id, "return", actor=p.user.id, version=ref.version, reason=reason)
         except UserFacingError as exc:
-            await ack(response_action="errors", errors={ids.ESC_REASON_BLOCK: exc.message})
+            await ack(response_action="errors", errors={ids.ESC_REASON_BLOCK: escape_mrkdwn(exc.message)})
             return
         await ack()
         deps.wake_worker()
 
     @app.command(deps.config.commands.escalate)
-    @guarded(deps, "command")
-    async def escalate(ack: AsyncAck, body: dict[str, Any]) -> None:
-        user, channel = str(body.get("user_id", "")), str(body.get("channel_id", ""))
-        await deps.access.check_start(user, channel)
+    async def escalate(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        p = payload(context, SlashCommand)
+        await deps.escalations.check_can_escalate(p.user_id, p.channel_id)
         await ack()
         groups = [(gid, g.name) for gid, g in deps.groups.items()]
-        trigger = str(body.get("trigger_id", ""))
-        deps.background.spawn(deps.gateway.open_view(trigger, manual_modal(groups, channel)), what="escalate modal")
+        deps.background.spawn(
+            deps.gateway.open_view(p.trigger_id or "", manual_modal(groups, ChannelRef(p.channel_id))),
+            what="escalate modal",
+            on_failure=failure_notifier(
+                deps, response_url=p.response_url, channel=p.channel_id, user=p.user_id, text=MODAL_FAILED
+            ),
+        )
 
     @app.view(ids.MANUAL_CALLBACK)
-    @guarded(deps, "view")
-    async def escalated(ack: AsyncAck, body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
-        user = str((body.get("user") or {}).get("id", ""))
-        values = submitted_values(((view.get("state") or {}).get("values")) or {})
+    async def escalated(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        p = payload(context, ViewSubmission)
+        origin = decode(ChannelRef, p.view.private_metadata)
+        values = p.values()
         summary = values.get(ids.MANUAL_SUMMARY, "").strip()
         if not summary:
             await ack(response_action="errors", errors={ids.MANUAL_SUMMARY: "Say what Tier 2 should look at."})
@@ -111,11 +101,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 summary=summary,
                 priority=values.get(ids.MANUAL_PRIORITY, "normal") or "normal",
                 reference=values.get(ids.MANUAL_REFERENCE, ""),
-                actor=user,
-                channel=str(view.get("private_metadata") or "") or None,
+                actor=p.user.id,
+                channel=origin.channel or None,
             )
         except UserFacingError as exc:
-            await ack(response_action="errors", errors={ids.MANUAL_GROUP: exc.message})
+            await ack(response_action="errors", errors={ids.MANUAL_GROUP: escape_mrkdwn(exc.message)})
             return
         await ack()
         deps.wake_worker()

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from chatbot.adapters.slack.blocks import notice
 from chatbot.adapters.slack.context import SlackDeps
-from chatbot.adapters.slack.guard import guarded
+from chatbot.adapters.slack.dispatch import PAYLOAD
 from chatbot.adapters.slack.listeners.commands import help_text
+from chatbot.adapters.slack.payload import EventCallback
+from chatbot.adapters.slack.refs import BadPayload
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.event("app_mention")
-    @guarded(deps, "event")
-    async def mention(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def mention(ack: AsyncAck, context: AsyncBoltContext) -> None:
+        p = context.get(PAYLOAD)
+        if not isinstance(p, EventCallback):
+            raise BadPayload("app_mention without an event")
         await ack()
-        event = body.get("event") or {}
-        channel = str(event.get("channel", ""))
-        thread = str(event.get("thread_ts") or event.get("ts") or "") or None
+        thread = p.event.thread_ts or p.event.ts
         msg = notice(help_text(deps.config.commands.triage))
-        deps.background.spawn(_post(deps, channel, thread, msg.blocks), what="mention help")
-
-
-async def _post(deps: SlackDeps, channel: str, thread: str | None, blocks: list[Any]) -> None:
-    await deps.gateway.post_message(channel, "How to use the triage bot", blocks, thread_ts=thread)
+        deps.background.spawn(
+            deps.gateway.post_message(p.event.channel or "", "How to use the triage bot", msg.blocks, thread_ts=thread),
+            what="mention help",
+        )
