@@ -15,6 +15,12 @@ BOT_SCOPES = [
     "app_mentions:read",  # help when mentioned
     "users:read",  # names and presence of supervisors
     "usergroups:read",  # access by user group
+    # Reading back a post whose answer was lost (a timeout, a crash) before posting it again: escalation pings in
+    # public and private group channels, notices in direct messages (found through conversations.open).
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "im:write",
 ]
 
 

@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from chatbot.manifest import BOT_SCOPES
+
 from . import ids
 from .api import METHODS
 from .faults import Delay, Fault, FaultPlan
@@ -32,6 +34,7 @@ from .records import (
     TriggerRecord,
 )
 from .response_urls import apply_response, check_usable
+from .scopes import scope_error
 from .serving import start_site
 from .socket_mode import SocketModeHub
 from .workspace import Workspace
@@ -56,10 +59,13 @@ class FakeSlack:
         bot_id: str = ids.DEFAULT_BOT_ID,
         auto_users: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        scopes: Collection[str] | None = None,
     ) -> None:
         """``tokens``: the accepted bot tokens; None accepts any ``xoxb-`` token. ``clock`` drives trigger_id
-        expiry, response_url lifetime, the rate limiter and ``RecordedCall.time``."""
+        expiry, response_url lifetime, the rate limiter and ``RecordedCall.time``. ``scopes``: what the bot token
+        was granted; None means the scopes the app's own manifest asks for (`chatbot manifest`)."""
         self.valid_tokens: set[str] | None = set(tokens) if tokens is not None else None
+        self.scopes: set[str] = set(BOT_SCOPES if scopes is None else scopes)
         self.clock = clock
         self.workspace = Workspace(
             clock=clock,
@@ -283,6 +289,9 @@ class FakeSlack:
         auth_error = self._auth_error(request, params)
         if auth_error is not None:
             return 200, {"ok": False, "error": auth_error}, {}
+        refused = scope_error(method, params, self.scopes)
+        if refused is not None:
+            return 200, refused, {}
         if method == "chat.postMessage" and params.get("channel"):
             limited: Fault | None = self.faults.check_post_message(str(params.get("channel")))
             if limited is not None:
