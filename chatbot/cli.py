@@ -124,6 +124,18 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pii_scan(args: argparse.Namespace) -> int:
+    import json
+
+    from chatbot.pii import scan
+
+    # One result line per input line, and never the text itself: the output may be kept where PII must not be.
+    for line in sys.stdin:
+        findings = scan(line.rstrip("\r\n"), region=args.region)
+        print(json.dumps({"findings": [{"kind": str(f.kind), "start": f.start, "end": f.end} for f in findings]}))
+    return 0
+
+
 def cmd_teams_package(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -184,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("playbook", help="playbook id or words of its title")
     p.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("pii", help="check free text for the personal information Tier 1 procedures forbid")
+    pii = p.add_subparsers(dest="pii_command", required=True, metavar="PII_COMMAND")
+    p = pii.add_parser("scan", help="one text per stdin line in, one JSON line of findings (offsets only) out")
+    p.add_argument("--region", default="US", help="country of phone numbers written without +code (default US)")
+    p.set_defaults(func=cmd_pii_scan)
     return parser
 
 
