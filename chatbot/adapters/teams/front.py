@@ -83,7 +83,7 @@ class TeamsFront:
         # The SDK's default posts "Exception caught : <error>" into the chat; errors are ours to log, not to show.
         self.adapter.on_turn_error = _on_turn_error
         self._agent = _Agent(handler)
-        self._authorized = jwt_authorization_decorator(self._process)
+        self._authorized = jwt_authorization_decorator(self._process)  # type: ignore[no-untyped-call]
         if settings.allow_anonymous:
             log.warning(
                 "Teams: TEAMS_ALLOW_ANONYMOUS is on: activities without a token are accepted and replies go out "
@@ -108,7 +108,8 @@ class TeamsFront:
         if not service_url_allowed(body.get("serviceUrl"), self.settings.service_url_hosts):
             log.warning("Teams: refused an activity for serviceUrl %r (not allowed)", body.get("serviceUrl"))
             return web.json_response({"error": "serviceUrl not allowed"}, status=403)
-        return await self._authorized(request)
+        response: web.StreamResponse = await self._authorized(request)
+        return response
 
     async def _process(self, request: web.Request) -> web.StreamResponse:
         identity: ClaimsIdentity = request["claims_identity"]
@@ -167,11 +168,12 @@ class _Agent:
         await context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(reply_card)))
 
     async def _execute(self, context: TurnContext, activity: Activity) -> None:
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
+        action: dict[str, Any] = value["action"] if isinstance(value.get("action"), dict) else {}
+        data: dict[str, object] = action["data"] if isinstance(action.get("data"), dict) else {}
+        verb = action.get("verb")
         try:
-            ref = ids.ActionRef.decode(data, action.get("verb"))
+            ref = ids.ActionRef.decode(data, verb if isinstance(verb, str) else None)
         except ids.BadPayload:
             await _invoke_response(context, _ERROR_TYPE, {"code": "BadRequest", "message": "Unknown card action."})
             return
@@ -187,7 +189,7 @@ class _Agent:
         await _invoke_response(context, ContentTypes.adaptive_card, card)
 
     async def _submit(self, context: TurnContext, activity: Activity) -> None:
-        data: dict[str, object] = activity.value
+        data: dict[str, object] = dict(activity.value) if isinstance(activity.value, dict) else {}
         try:
             ref = ids.ActionRef.decode(data)
         except ids.BadPayload:
