@@ -1,42 +1,167 @@
-"""The baseline for bench_slack: a bare slack-bolt app that acks every button click and updates the message.
+"""The baseline for bench_slack: a bare slack-bolt app doing the comparable minimum for each kind of interaction.
 
 Run: SLACK_BOT_TOKEN=xoxb-... SLACK_SIGNING_SECRET=... .venv/bin/python -m bench.bare_bolt_app --port P --api-url U
 Default bolt settings, as a developer would write it. ``--shared-session`` gives the Web API client one aiohttp
 session (slack_sdk otherwise opens a new session, so a new connection, for every call).
+
+It walks a fixed four-question "playbook" with no storage, its state in the button values, and the same action ids
+as the chatbot so the same simulated agents drive it:
+- `/triage` with no text: ack with a picker (a static select); `/triage <id>`: ack, then chat.postMessage;
+- the picker's select: ack, chat.postMessage, and the picker deleted through the response_url;
+- a choice, Continue, Back or Restart: ack, then chat.update with the next step;
+- the form button: ack, then views.open with the click's trigger_id;
+- a form submit: ack with ``response_action: errors`` when a value is wrong, else ack, then chat.update;
+- a ping's button: ack, then chat.update; `/oncall`: ack, then a listing to the response_url.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+
+QUESTIONS = 4  # then a form, then the outcome
+PLAYBOOKS = [f"bare-{i}" for i in range(1, 7)]
+ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+# About the size of the chatbot's session message (a step's text and help), which every click carries back.
+HELP = " ".join(["Check the user's account details in Support Tools and the school's Organization record."] * 12)
+
+
+def _text(kind: str, text: str) -> dict[str, Any]:
+    return {"type": kind, "text": text}
+
+
+def _button(label: str, action_id: str, value: dict[str, Any], style: str | None = None) -> dict[str, Any]:
+    element = {"type": "button", "text": _text("plain_text", label), "action_id": action_id}
+    element["value"] = json.dumps(value, separators=(",", ":"))
+    if style:
+        element["style"] = style
+    return element
+
+
+def step_message(run: str, version: int, step: int, user: str) -> dict[str, Any]:
+    ref = {"p": 1, "r": run, "v": version, "s": step}
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _text("plain_text", "Bare playbook")},
+        {"type": "context", "elements": [_text("mrkdwn", f"Session for <@{user}> · step {step + 1} · ref `{run}`")]},
+        {"type": "divider"},
+    ]
+    if step < QUESTIONS:
+        blocks.append({"type": "section", "text": _text("mrkdwn", f"*Question {step + 1}*\nDoes it apply?")})
+        blocks.append({"type": "context", "elements": [_text("mrkdwn", HELP)]})
+        choices = [_button(label, f"triage.choice.{i}", {**ref, "c": i}) for i, label in enumerate(("Yes", "No"))]
+        blocks.append({"type": "actions", "block_id": "choices-0", "elements": choices})
+    elif step == QUESTIONS:
+        blocks.append({"type": "section", "text": _text("mrkdwn", "*Details*\nDetails to collect: School, ID")})
+        form = [_button("Fill in the form", "triage.form", ref, "primary")]
+        blocks.append({"type": "actions", "block_id": "form", "elements": form})
+    else:
+        blocks.append({"type": "section", "text": _text("mrkdwn", f"*Outcome: Resolved*\n{HELP}")})
+    nav = [_button("Restart", "triage.restart", ref)]
+    blocks.append({"type": "actions", "block_id": "nav", "elements": nav})
+    return {"text": f"Bare playbook: step {step + 1}", "blocks": blocks}
+
+
+def form_modal(ref: dict[str, Any]) -> dict[str, Any]:
+    options = [{"text": _text("plain_text", o), "value": o} for o in ("Teacher", "Student", "Administrator")]
+    return {
+        "type": "modal",
+        "callback_id": "triage.form.submit",
+        "private_metadata": json.dumps(ref, separators=(",", ":")),
+        "title": _text("plain_text", "Details"),
+        "submit": _text("plain_text", "Save"),
+        "blocks": [
+            {"type": "input", "block_id": "role", "label": _text("plain_text", "Who is asking"),
+             "element": {"type": "static_select", "action_id": "value", "options": options}},
+            {"type": "input", "block_id": "clever_id", "label": _text("plain_text", "Clever ID"),
+             "element": {"type": "plain_text_input", "action_id": "value"}},
+        ],
+    }  # fmt: skip
 
 
 def build(token: str, signing_secret: str, api_url: str, session: aiohttp.ClientSession | None) -> AsyncApp:
     app = AsyncApp(client=AsyncWebClient(token=token, base_url=api_url, session=session), signing_secret=signing_secret)
 
-    @app.action(re.compile(".*"))
+    @app.command("/triage")
+    async def triage(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        user, channel = body["user_id"], body["channel_id"]
+        if not body.get("text"):
+            options = [{"text": _text("plain_text", p), "value": p} for p in PLAYBOOKS]
+            select = {"type": "static_select", "action_id": "triage.pick", "options": options}
+            picker = [{"type": "section", "text": _text("mrkdwn", "Which playbook?"), "accessory": select}]
+            await ack(response_type="ephemeral", text="Choose a playbook", blocks=picker)
+            return
+        await ack()
+        await client.chat_postMessage(channel=channel, **step_message(os.urandom(8).hex(), 1, 0, user))
+
+    @app.action("triage.pick")
+    async def pick(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
+        await ack()
+        user, channel = body["user"]["id"], body["channel"]["id"]
+        await client.chat_postMessage(channel=channel, **step_message(os.urandom(8).hex(), 1, 0, user))
+        await respond(delete_original=True)
+
+    @app.action(re.compile(r"^triage\.(choice\.\d+|continue|back|restart)$"))
     async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        message = body.get("message") or {}
+        action = body["actions"][0]
+        ref = json.loads(action["value"])
+        step = 0 if action["action_id"] in ("triage.restart", "triage.back") else ref["s"] + 1
+        container = body["container"]
+        message = step_message(ref["r"], ref["v"] + 1, step, body["user"]["id"])
+        await client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **message)
+
+    @app.action("triage.form")
+    async def open_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        ref = json.loads(body["actions"][0]["value"])
+        ref.update(ch=body["container"]["channel_id"], ts=body["container"]["message_ts"])
+        await client.views_open(trigger_id=body["trigger_id"], view=form_modal(ref))
+
+    @app.view("triage.form.submit")
+    async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body["view"]
+        values = view["state"]["values"]
+        role = ((values.get("role") or {}).get("value") or {}).get("selected_option")
+        clever_id = str(((values.get("clever_id") or {}).get("value") or {}).get("value") or "")
+        errors = {}
+        if not role:
+            errors["role"] = "This field is required."
+        if not ID_PATTERN.match(clever_id):
+            errors["clever_id"] = "A Clever ID is 24 characters, digits and the letters a to f."
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        ref = json.loads(view["private_metadata"])
+        message = step_message(ref["r"], ref["v"] + 1, QUESTIONS + 1, body["user"]["id"])
+        await client.chat_update(channel=ref["ch"], ts=ref["ts"], **message)
+
+    @app.action(re.compile(r"^esc\."))
+    async def ping_button(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        container, message = body["container"], body.get("message") or {}
         await client.chat_update(
-            channel=body["container"]["channel_id"],
-            ts=body["container"]["message_ts"],
-            text=f"{body['actions'][0].get('text', {}).get('text', 'Clicked')} clicked",
-            blocks=message.get("blocks"),
+            channel=container["channel_id"], ts=container["message_ts"], text="Updated", blocks=message.get("blocks")
         )
+
+    @app.command("/oncall")
+    async def oncall(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(response_type="ephemeral", text="*Bare group* · available now: everyone")
 
     return app
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-url", required=True, help="Web API base URL, with the trailing slash")
     parser.add_argument("--shared-session", action="store_true", help="one aiohttp session for every API call")

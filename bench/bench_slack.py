@@ -1,16 +1,27 @@
-"""Slack app benchmark: simulated agents click through a playbook over HTTP, against the chatbot and a bare bolt app.
+"""Slack app benchmark: agents and supervisors doing every kind of interaction over HTTP, chatbot vs a bare bolt app.
 
-Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--seconds 20] [--database sqlite|postgresql|both]
-     [--warmup 5] [--bare default|shared|both|none] [--profile] [--app-dir DIR] [--app-processes N] [--rounds 1]
+Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--supervisors 4] [--seconds 20] [--warmup 5]
+     [--cpu-seconds 10] [--database sqlite|postgresql|both] [--bare default|shared|both|none] [--rounds 1]
+     [--ping-rate 0.5] [--playbooks a,b] [--memory-runs N] [--profile] [--app-dir DIR] [--app-processes N]
 
---profile samples the chatbot with py-spy (`.venv/bin/pip install py-spy`; not a dependency) and prints its top costs.
---app-dir serves the `chatbot` package of another checkout, e.g. a patched copy in /tmp, to measure a change.
+Agents (session_agent.py) walk whole sessions as the fake Slack shows them: `/triage <id>` or `/triage` and the
+picker, clicks, the form button (views.open with the click's trigger_id), an invalid then a valid submit, outcomes
+(escalating ones included), then Restart or a new session. Supervisors (supervisor.py) press Acknowledge, Claim,
+Return to Tier 1 (a modal, with a blank then a real reason) and Resolve on the pings the app posts in the groups'
+channels (the bench writes its own configuration: bench_config.py), and run `/oncall`.
+
+Per target it prints, per kind: count, rate, ack p50/p90/p99/max, errors, and the app's CPU per request of that
+kind (measured after the window in kind-homogeneous waves: waves.py says how); the whole walk's throughput; when
+effects reached the fake (session message, views.open, ping, /oncall listing); the ping latency from the ack of
+the answer that escalated, apart for pings that never waited on Slack's per-channel limit, and each channel's
+queue (pings.py); then a side-by-side summary and the issue's targets (printed, not asserted).
+
+--memory-runs N then starts N more runs through the server and prints its RSS along the way (memory.py).
+--profile samples the chatbot with py-spy in the window (`.venv/bin/pip install py-spy`; not a dependency).
+--app-dir serves the `chatbot` package (and playbooks, config/example.yaml) of another checkout, e.g. a copy in /tmp.
 --rounds N measures the targets in turn N times (bare, SQLite, PostgreSQL, bare, ...) and pools each target's
 rounds: on a shared machine whose speed drifts over minutes, interleaving keeps the comparison fair.
-
-Each server runs in its own process (so is the fake Slack Web API it calls); the agents run here. Prints figures
-(interactions per second, ack latency percentiles, errors, chat.update calls) and sanity checks; not a test.
-Target: at 50 agents, p99 ack under 100 ms and throughput at least the bare app's, durable writes included.
+Each server runs in its own process (so does the fake Slack); the agents run here. Not a test.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import uvloop
 
 from bench.databases import DEFAULT_PG_URL
 from bench.procs import ROOT
-from bench.report import Result, merge, row, table
+from bench.report import Result, merge, summary, table
 from bench.targets import Options, Target, measure
 
 
@@ -46,10 +57,22 @@ def targets(database: str, bare: str) -> list[Target]:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--agents", type=int, default=50, help="concurrent simulated agents (default 50)")
+    parser.add_argument("--supervisors", type=int, default=4, help="simulated group members (default 4)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per target (default 20)")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring (default 5)")
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--bare", choices=["default", "shared", "both", "none"], default="both")
+    parser.add_argument(
+        "--cpu-seconds", type=float, default=10.0, help="seconds of kind-homogeneous waves for CPU per kind (0: none)"
+    )
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both", "none"], default="both")
+    parser.add_argument("--bare", choices=["default", "shared", "both", "none"], default="default")
+    parser.add_argument(
+        "--ping-rate",
+        type=float,
+        default=0.5,
+        help="escalations per second per group channel the walks aim for (Slack posts 1/s per channel; default 0.5)",
+    )
+    parser.add_argument("--playbooks", default="", help="comma-separated playbook ids to walk (default: all offered)")
+    parser.add_argument("--memory-runs", type=int, default=0, help="then start this many runs and report RSS")
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
@@ -72,8 +95,10 @@ def parse_args() -> argparse.Namespace:
         help="serve the chatbot package of this checkout (a patched copy, to measure a change); default this repo",
     )
     args = parser.parse_args()
-    if args.agents < 1 or args.seconds <= 0 or args.warmup < 0 or args.rounds < 1:
-        parser.error("--agents >= 1, --seconds > 0, --warmup >= 0, --rounds >= 1")
+    if args.agents < 1 or args.seconds <= 0 or args.warmup < 0 or args.rounds < 1 or args.supervisors < 1:
+        parser.error("--agents >= 1, --supervisors >= 1, --seconds > 0, --warmup >= 0, --rounds >= 1")
+    if args.cpu_seconds < 0 or args.memory_runs < 0:
+        parser.error("--cpu-seconds >= 0, --memory-runs >= 0")
     return args
 
 
@@ -89,24 +114,25 @@ async def run(args: argparse.Namespace, work_dir: Path) -> list[Result]:
 
 
 async def _measure_once(args: argparse.Namespace, target: Target, work_dir: Path) -> Result:
-    profile = args.profile and target.kind == "chatbot"
     options = Options(
         agents=args.agents,
+        supervisors=args.supervisors,
         seconds=args.seconds,
         warmup=args.warmup,
+        cpu_seconds=args.cpu_seconds,
         pg_url=args.pg_url,
         work_dir=work_dir,
-        profile=profile,
+        ping_rate=args.ping_rate,
+        playbooks=tuple(p for p in args.playbooks.split(",") if p),
+        memory_runs=args.memory_runs,
+        profile=args.profile and target.kind == "chatbot",
         app_dir=args.app_dir.resolve(),
-        app_processes=args.app_processes,
+        app_processes=args.app_processes if target.kind == "chatbot" else 1,
     )
     print(f"measuring {target.label}: {args.warmup:.0f}s warm-up, {args.seconds:.0f}s measured...", file=sys.stderr)
     result = await measure(target, options)
-    if profile:
-        result.label += " +py-spy"
     if target.kind == "chatbot" and args.app_processes > 1:
         result.label += f" x{args.app_processes}"
-    print(row(result), file=sys.stderr)
     return result
 
 
@@ -126,8 +152,15 @@ def main() -> int:
         else:
             print(f"server logs (and profiles) kept in {work_dir}", file=sys.stderr)
     print()
-    print(f"{os.cpu_count()} cores; {args.agents} agents; {args.warmup:.0f}s warm-up then {args.seconds:.0f}s measured")
-    print(table(results))
+    print(
+        f"{os.cpu_count()} cores; {args.agents} agents, {args.supervisors} supervisors; {args.warmup:.0f}s warm-up, "
+        f"{args.seconds:.0f}s measured, {args.cpu_seconds:.0f}s of CPU waves per target"
+    )
+    for result in results:
+        print()
+        print(table(result))
+    print()
+    print(summary(results))
     return 0 if passed else 1
 
 

@@ -1,24 +1,34 @@
-"""Throw-away databases for bench_slack: a SQLite file in a temporary folder, or a fresh PostgreSQL schema."""
+"""Throw-away databases for bench_slack: a SQLite file in a temporary folder, or a fresh PostgreSQL schema.
+
+No `chatbot` import: the served checkout (``--app-dir``) migrates its own schema (`chatbot serve` does it for
+SQLite at start-up; `chatbot migrate` is run for PostgreSQL, as a deployment does), and the figures read back after
+a run come from plain SQL, so the bench keeps working while the app's code is being changed.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+import asyncpg
 
-from chatbot.storage import create_engine, normalize_url, upgrade
+from bench.procs import PYTHON, Children
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+COUNTS = {
+    "runs": "SELECT COUNT(*) FROM runs",
+    "escalations": "SELECT COUNT(*) FROM escalations",
+    "jobs failed": "SELECT COUNT(*) FROM jobs WHERE status = 'failed'",
+    "jobs not done": "SELECT COUNT(*) FROM jobs WHERE status NOT IN ('done', 'failed')",
+}
 
 
-def with_search_path(url: str, schema: str) -> str:
-    parsed = make_url(normalize_url(url)).update_query_dict({"options": f"-csearch_path={schema}"})
-    return parsed.render_as_string(hide_password=False)
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1).split("?", 1)[0]
 
 
 @asynccontextmanager
@@ -28,43 +38,46 @@ async def sqlite_database(folder: Path) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh schema, migrated as `chatbot migrate` would, dropped on the way out."""
+async def postgres_database(admin_url: str, children: Children, app_dir: Path) -> AsyncIterator[str]:
+    """A fresh schema, migrated with `chatbot migrate` of the served checkout, dropped on the way out."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, poolclass=NullPool)
+    admin = await asyncpg.connect(_dsn(admin_url))
     try:
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
         try:
-            url = with_search_path(admin_url, schema)
-            await upgrade(url)
+            url = f"{admin_url.split('?', 1)[0]}?options={quote(f'-csearch_path={schema}')}"
+            env = {"DATABASE_URL": url, "PYTHONPATH": str(app_dir)}
+            child = await children.start("chatbot migrate", [PYTHON, "-m", "chatbot", "migrate"], env, cwd=app_dir)
+            if await child.process.wait() != 0:
+                raise RuntimeError(f"chatbot migrate failed: {child.stderr_tail()}")
+            await children.stop(child)
             yield url
         finally:
-            async with admin.begin() as connection:
-                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
-        await admin.dispose()
+        await admin.close()
 
 
-async def audit_counts(url: str) -> dict[str, int]:
-    """Audit events by action ("start", "choose", "restart", ...), and the number of runs as "runs"."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(text("SELECT action, COUNT(*) FROM audit_events GROUP BY action"))
-            counts = {str(action): int(count) for action, count in rows}
-            counts["runs"] = int((await connection.execute(text("SELECT COUNT(*) FROM runs"))).scalar_one())
-            return counts
-    finally:
-        await engine.dispose()
-
-
-async def run_versions(url: str) -> dict[str, int]:
-    """Every run's id and version, as the database has them."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(text("SELECT id, version FROM runs"))
-            return {str(run_id): int(version) for run_id, version in rows}
-    finally:
-        await engine.dispose()
+async def db_counts(url: str) -> dict[str, int]:
+    """Runs, escalations and jobs, and audit events by action ("start", "choose", "escalation.claim", ...)."""
+    rows: list[tuple[str, int]] = []
+    if url.startswith("sqlite"):
+        connection = sqlite3.connect(url.split(":///", 1)[1])
+        try:
+            for name, sql in COUNTS.items():
+                rows.append((name, int(connection.execute(sql).fetchone()[0])))
+            grouped = connection.execute("SELECT action, COUNT(*) FROM audit_events GROUP BY action").fetchall()
+            rows.extend((f"audit {action}", int(n)) for action, n in grouped)
+        finally:
+            connection.close()
+    else:
+        schema = url.split("search_path%3D", 1)[1]
+        connection = await asyncpg.connect(_dsn(url), server_settings={"search_path": schema})
+        try:
+            for name, sql in COUNTS.items():
+                rows.append((name, int(await connection.fetchval(sql))))
+            grouped = await connection.fetch("SELECT action, COUNT(*) FROM audit_events GROUP BY action")
+            rows.extend((f"audit {r[0]}", int(r[1])) for r in grouped)
+        finally:
+            await connection.close()
+    return dict(rows)

@@ -1,23 +1,20 @@
-"""The fake Slack runner (bench/fake_slack_runner.py) seen from the bench: its URLs, call counts and notices."""
+"""The fake Slack runner (bench/fake_slack_runner.py) seen from the bench: its URLs, call counts, rate limit."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 
 from bench.procs import PYTHON, Child, Children
 
-OnNotice = Callable[[str, str], None]
-
 
 class FakeSlackProcess:
-    def __init__(self, child: Child, port: int) -> None:
+    def __init__(self, child: Child, port: int, observer_port: int) -> None:
         self.child = child
         self.base_url = f"http://127.0.0.1:{port}"
         self.api_url = f"{self.base_url}/api/"
-        self.on_notice: OnNotice = lambda _name, _kind: None
-        self._stats: asyncio.Queue[dict[str, int]] = asyncio.Queue()
+        self.observer_url = f"http://127.0.0.1:{observer_port}"
+        self._replies: asyncio.Queue[str] = asyncio.Queue()
         self._lock = asyncio.Lock()
         self._reader = asyncio.create_task(self._read())
 
@@ -29,29 +26,41 @@ class FakeSlackProcess:
             line = await asyncio.wait_for(child.process.stdout.readline(), 30)
         except TimeoutError:
             line = b""
-        if not line.startswith(b"PORT "):
+        if not line.startswith(b"PORTS "):
             raise RuntimeError(f"fake Slack did not start: {line!r} {child.stderr_tail()}")
-        return cls(child, int(line.split()[1]))
+        _, port, observer_port = line.split()
+        return cls(child, int(port), int(observer_port))
+
+    def response_url(self, name: str) -> str:
+        """A response_url the fake answers 200 (and reports to the load generator as a ``resp`` event)."""
+        return f"{self.observer_url}/response/{name}"
 
     async def _read(self) -> None:
         stdout = self.child.process.stdout
         assert stdout is not None
         while line := await stdout.readline():
-            kind, _, rest = line.decode().strip().partition(" ")
-            if kind == "STATS":
-                self._stats.put_nowait(json.loads(rest)["calls"])
-            elif kind == "NOTICE":
-                name, _, what = rest.partition(" ")
-                self.on_notice(name, what)
+            self._replies.put_nowait(line.decode().strip())
 
-    async def stats(self) -> dict[str, int]:
-        """Calls the fake answered so far, by "method outcome" (e.g. "chat.update ok")."""
+    async def _command(self, command: str) -> str:
         stdin = self.child.process.stdin
         assert stdin is not None
         async with self._lock:
-            stdin.write(b"stats\n")
+            stdin.write(command.encode() + b"\n")
             await stdin.drain()
-            return await asyncio.wait_for(self._stats.get(), 10)
+            return await asyncio.wait_for(self._replies.get(), 10)
+
+    async def stats(self) -> dict[str, int]:
+        """Calls the fake answered so far, by "method outcome" (e.g. "chat.update ok", "chat.postMessage 429")."""
+        reply = await self._command("stats")
+        if not reply.startswith("STATS "):
+            raise RuntimeError(f"fake Slack answered {reply!r} to stats")
+        calls: dict[str, int] = json.loads(reply[6:])["calls"]
+        return calls
+
+    async def rate_limit(self, on: bool) -> None:
+        reply = await self._command(f"ratelimit {'on' if on else 'off'}")
+        if reply != "OK":
+            raise RuntimeError(f"fake Slack answered {reply!r} to ratelimit")
 
     async def close(self) -> None:
         self._reader.cancel()

@@ -1,63 +1,104 @@
-"""What the agents saw: every click's finish time, latency and verdict, and the app's notices, windowed afterwards."""
+"""What the agents saw: every request's kind, finish time, ack latency and verdict, windowed afterwards.
+
+Kinds are what an agent or supervisor does (below); "derived" latencies are effects the fake saw after a request
+(a session message posted, a modal opened, an /oncall listing answered), timed from when the request was sent,
+and the ping, timed from the ack of the answer that escalated (pings.py).
+"""
 
 from __future__ import annotations
 
-import time
+from collections import Counter
 from dataclasses import dataclass, field
+
+START_ID = "/triage <id>"
+START_PICKER = "/triage (picker)"
+PICK = "picker select"
+CLICK = "click (choice, continue)"
+FORM_OPEN = "form button (views.open)"
+SUBMIT_INVALID = "form submit (invalid)"
+SUBMIT_VALID = "form submit (valid)"
+ESCALATING = "escalating answer"
+RESTART = "restart"
+ESC_ACK = "ping: acknowledge"
+ESC_CLAIM = "ping: claim"
+ESC_RETURN = "ping: return (modal)"
+RETURN_INVALID = "return: no reason"
+RETURN_SUBMIT = "return: with reason"
+ESC_RESOLVE = "ping: resolve"
+ONCALL = "/oncall"
+
+AGENT_KINDS = (START_ID, START_PICKER, PICK, CLICK, FORM_OPEN, SUBMIT_INVALID, SUBMIT_VALID, ESCALATING, RESTART)
+SUPERVISOR_KINDS = (ESC_ACK, ESC_CLAIM, ESC_RETURN, RETURN_INVALID, RETURN_SUBMIT, ESC_RESOLVE, ONCALL)
+KINDS = AGENT_KINDS + SUPERVISOR_KINDS
+
+VIEW_OPENED = "views.open at the fake (form)"
+RETURN_VIEW_OPENED = "views.open at the fake (return)"
+SESSION_POSTED = "session message posted"
+PING_DELIVERED = "ping delivered (all)"
+PING_FREE = "ping delivered (channel free)"
+ONCALL_LISTING = "/oncall listing at response_url"
+DERIVED = (SESSION_POSTED, VIEW_OPENED, RETURN_VIEW_OPENED, PING_FREE, PING_DELIVERED, ONCALL_LISTING)
 
 
 @dataclass
-class Window:
-    latencies: list[float]  # seconds, of every click acked with 200 in the window
-    http_errors: int  # clicks answered with another status, or not at all
-    notices: dict[str, int]  # acked clicks the app then reported as stale or failed, by kind
-
-    @property
-    def errors(self) -> int:
-        return self.http_errors + sum(self.notices.values())
-
-    @property
-    def applied(self) -> int:
-        return len(self.latencies) - sum(self.notices.values())
+class KindWindow:
+    latencies: list[float]  # seconds, of the requests acked with 200 in the window, sorted
+    errors: int
 
 
 @dataclass
 class Recorder:
-    """Every click's finish time, latency and verdict, and every notice; the window is chosen afterwards."""
-
+    kinds: list[str] = field(default_factory=list)
     finished: list[float] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
     ok: list[bool] = field(default_factory=list)
-    notices: list[tuple[float, str]] = field(default_factory=list)
-    acked_total: int = 0
-    error_kinds: dict[str, int] = field(default_factory=dict)
+    derived: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # name -> (at, seconds)
+    walks: list[float] = field(default_factory=list)  # finish times of whole walks (start to outcome)
+    error_kinds: Counter[str] = field(default_factory=Counter)  # "kind: reason", whole run
+    problems: Counter[str] = field(default_factory=Counter)  # timeouts, stale notices, ... (whole run)
+    remarks: Counter[str] = field(default_factory=Counter)  # worth knowing, not wrong (whole run)
 
-    def add(self, finished: float, latency: float, error: str | None) -> None:
+    def add(self, kind: str, finished: float, latency: float, error: str | None) -> int:
+        self.kinds.append(kind)
         self.finished.append(finished)
         self.latency.append(latency)
         self.ok.append(error is None)
-        if error is None:
-            self.acked_total += 1
-        else:
-            self.error_kinds[error] = self.error_kinds.get(error, 0) + 1
+        if error is not None:
+            self.error_kinds[f"{kind}: {error}"] += 1
+        return len(self.kinds) - 1
 
-    def notice(self, kind: str) -> None:
-        self.notices.append((time.perf_counter(), kind))
-        self.error_kinds[f"notice: {kind}"] = self.error_kinds.get(f"notice: {kind}", 0) + 1
+    def retag(self, index: int, kind: str) -> None:
+        """The answer at `index` turned out to be of `kind` (an answer that escalated is known only afterwards)."""
+        self.kinds[index] = kind
 
-    def notice_total(self, kind: str | None = None) -> int:
-        return sum(1 for _at, k in self.notices if kind is None or k == kind)
+    def derive(self, name: str, at: float, seconds: float) -> None:
+        self.derived.setdefault(name, []).append((at, seconds))
 
-    def window(self, start: float, end: float) -> Window:
-        good, bad = [], 0
-        for finished, latency, ok in zip(self.finished, self.latency, self.ok, strict=True):
+    def acked(self, kind: str) -> int:
+        """Requests of `kind` acked with 200 over the whole run."""
+        return sum(1 for k, ok in zip(self.kinds, self.ok, strict=True) if ok and k == kind)
+
+    def walk_done(self, at: float) -> None:
+        self.walks.append(at)
+
+    def window(self, start: float, end: float) -> dict[str, KindWindow]:
+        out: dict[str, KindWindow] = {}
+        for kind, finished, latency, ok in zip(self.kinds, self.finished, self.latency, self.ok, strict=True):
             if start <= finished < end:
+                entry = out.setdefault(kind, KindWindow([], 0))
                 if ok:
-                    good.append(latency)
+                    entry.latencies.append(latency)
                 else:
-                    bad += 1
-        notices: dict[str, int] = {}
-        for at, kind in self.notices:
-            if start <= at < end:
-                notices[kind] = notices.get(kind, 0) + 1
-        return Window(good, bad, notices)
+                    entry.errors += 1
+        for entry in out.values():
+            entry.latencies.sort()
+        return out
+
+    def derived_window(self, start: float, end: float) -> dict[str, list[float]]:
+        return {
+            name: sorted(seconds for at, seconds in values if start <= at < end)
+            for name, values in self.derived.items()
+        }
+
+    def walks_in(self, start: float, end: float) -> int:
+        return sum(1 for at in self.walks if start <= at < end)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.agents import SECRET, TOKEN
 from bench.fake_process import FakeSlackProcess
 from bench.procs import PYTHON, Child, Children, free_port, wait_until_serving
+from bench.wire import SECRET, TOKEN
 
 
 @dataclass
@@ -40,7 +40,13 @@ async def start_bare(children: Children, label: str, fake: FakeSlackProcess, sha
 
 
 async def start_chatbot(
-    children: Children, label: str, fake: FakeSlackProcess, db_url: str, app_dir: Path, processes: int = 1
+    children: Children,
+    label: str,
+    fake: FakeSlackProcess,
+    db_url: str,
+    app_dir: Path,
+    config: Path,
+    processes: int = 1,
 ) -> Servers:
     """`chatbot serve` from `app_dir` (its own `chatbot` package first on the path). With `processes` > 1 they share
     the port, which needs the app to listen with SO_REUSEPORT, and only the first runs the job worker."""
@@ -51,7 +57,7 @@ async def start_chatbot(
         "SLACK_API_URL": fake.api_url,
         "DATABASE_URL": db_url,
         "PORT": str(port),
-        "CHATBOT_CONFIG": "config/example.yaml",
+        "CHATBOT_CONFIG": str(config),
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(app_dir),
     }

@@ -1,13 +1,20 @@
-"""One measured run against one target: fake Slack + server in their own processes, agents here, then checks."""
+"""One measurement of one target: fake Slack + server in their own processes, agents and supervisors here.
+
+Phases: scouting (the agents learn the playbooks), warm-up, the timed window (every kind's acks, the walk's
+throughput, ping latency), the pings still owed, the CPU waves (waves.py), the memory runs (memory.py) if asked,
+then the checks against the fake and the database.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
+import math
+import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,24 +22,28 @@ from typing import Literal
 
 import aiohttp
 
-from bench.agents import PLAYBOOK, Agent, Load
-from bench.databases import audit_counts, postgres_database, run_versions, sqlite_database
+from bench import payloads
+from bench.bench_config import SUPERVISOR_PREFIX, BenchConfig, write_config
+from bench.databases import db_counts, postgres_database, sqlite_database
 from bench.fake_process import FakeSlackProcess
-from bench.playbook_walk import button_walks, example_engine, first_message
-from bench.procs import (
-    ROOT,
-    Children,
-    own_cpu_seconds,
-    processes_cpu_seconds,
-)
-from bench.recorder import Recorder
+from bench.library import Budget, Library
+from bench.memory import memory_runs, rss_mb
+from bench.messages import picker_options
+from bench.pings import PingTracker
+from bench.procs import ROOT, Children, own_cpu_seconds, processes_cpu_seconds
+from bench.recorder import ESCALATING, PICK, START_ID, Recorder
 from bench.report import Check, Result
 from bench.servers import Servers, start_bare, start_chatbot
+from bench.session_agent import AGENT_PREFIX, Agent
+from bench.shared import Shared
 from bench.spy import Profiler
+from bench.supervisor import Supervisor
+from bench.waves import Gate, KindCpu, run_waves
+from bench.wire import Wire
 
-DRAIN_SECONDS = 20.0
-REQUEST_TIMEOUT = 10.0  # a click not answered by then counts as an error (Slack itself gives up after 3 s)
-CLICK_ACTIONS = ("choose", "continue", "back", "restart", "cancel", "submit")  # audit actions of button clicks
+REQUEST_TIMEOUT = 10.0  # a request not answered by then counts as an error (Slack itself gives up after 3 s)
+PING_DRAIN_SECONDS = 30.0
+SCOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,65 +57,45 @@ class Target:
 @dataclass(frozen=True)
 class Options:
     agents: int
+    supervisors: int
     seconds: float
     warmup: float
+    cpu_seconds: float
     pg_url: str
     work_dir: Path
+    ping_rate: float = 0.5  # escalations per second per group channel the walks aim for
+    playbooks: tuple[str, ...] = ()  # empty: every playbook the picker offers
+    memory_runs: int = 0
     profile: bool = False
     app_dir: Path = ROOT  # the checkout whose `chatbot` package is served (e.g. a patched copy)
     app_processes: int = 1  # `chatbot serve` processes sharing the port (the app must set SO_REUSEPORT)
 
 
 @asynccontextmanager
-async def _database(target: Target, options: Options) -> AsyncIterator[str | None]:
+async def _database(target: Target, options: Options, children: Children) -> AsyncIterator[str | None]:
     if target.database == "sqlite":
         # A fresh folder per measurement: with --rounds the same target is measured again on an empty database.
         prefix = target.label.replace(" ", "_").replace("(", "").replace(")", "") + "-"
-        folder = Path(tempfile.mkdtemp(prefix=prefix, dir=options.work_dir))
-        async with sqlite_database(folder) as url:
+        async with sqlite_database(Path(tempfile.mkdtemp(prefix=prefix, dir=options.work_dir))) as url:
             yield url
     elif target.database == "postgresql":
-        async with postgres_database(options.pg_url) as url:
+        async with postgres_database(options.pg_url, children, options.app_dir) as url:
             yield url
     else:
         yield None
 
 
-async def _set_up(agents: list[Agent], target: Target) -> None:
-    if target.kind == "chatbot":
-        await asyncio.gather(*(agent.start_session() for agent in agents))
-        return
-    engine, config = example_engine()
-    await asyncio.gather(
-        *(
-            agent.post_message(first_message(engine, config, PLAYBOOK, f"{agent.index:032x}", agent.user))
-            for agent in agents
-        )
-    )
-
-
-async def _drain(fake: FakeSlackProcess, done_when: Callable[[dict[str, int]], Awaitable[bool]]) -> dict[str, int]:
-    """Wait until the server has made the chat.update calls it still owes (or stops making progress)."""
-    deadline = time.monotonic() + DRAIN_SECONDS
-    last, still = -1, 0
-    while True:
-        stats = await fake.stats()
-        done = sum(n for key, n in stats.items() if key.startswith("chat.update "))
-        still = still + 1 if done == last else 0
-        if await done_when(stats) or still >= 8 or time.monotonic() > deadline:
-            return stats
-        last = done
-        await asyncio.sleep(0.25)
-
-
-async def _current(agents: list[Agent], versions: dict[str, int]) -> int:
-    """How many agents' session messages show their run's latest version."""
-    shown = await asyncio.gather(*(agent.shown() for agent in agents))
-    return sum(1 for ref in shown if ref is not None and versions.get(ref[0]) == ref[1])
-
-
-async def _all_current(agents: list[Agent], versions: dict[str, int]) -> bool:
-    return await _current(agents, versions) == len(agents)
+async def _playbooks(wire: Wire, fake: FakeSlackProcess, wanted: tuple[str, ...]) -> list[str]:
+    """The playbooks the server's `/triage` picker offers (those of `wanted` only, if given)."""
+    body = payloads.command("/triage", "", "U0SETUP0001", "C0SETUP0001", fake.response_url("setup"))
+    reply = await wire.post(body)
+    if reply.error is not None:
+        raise RuntimeError(f"/triage (the picker) answered {reply.error}")
+    offered = picker_options(reply.body)[2]
+    chosen = [p for p in offered if not wanted or p in wanted]
+    if not chosen:
+        raise RuntimeError(f"none of {list(wanted)} among the playbooks offered: {offered}")
+    return chosen
 
 
 def _cpu(server: Servers, fake: FakeSlackProcess) -> dict[str, float]:
@@ -125,104 +116,200 @@ async def _watch(tasks: list[asyncio.Task[None]], seconds: float) -> None:
             raise RuntimeError("an agent failed") from task.exception()
 
 
-def _checks(
-    target: Target, agents: int, recorder: Recorder, stats: dict[str, int], audit: dict[str, int], current: int
-) -> list[Check]:
-    """Whole-run sanity: what the fake and the database saw against what the agents were told."""
-    applied = recorder.acked_total - recorder.notice_total()
-    updates = stats.get("chat.update ok", 0)
-    failed = {key: n for key, n in stats.items() if not key.endswith(" ok") and not key.startswith("response_url")}
-    checks = [Check("Web API calls that failed at the fake", 0, sum(failed.values()))]
-    checks.append(Check("notices of stale or failed clicks (response_url posts)", 0, recorder.notice_total()))
-    if target.kind == "bare":
-        checks.append(Check("chat.update calls the fake answered ok == clicks acked", recorder.acked_total, updates))
-        return checks
-    clicks = sum(n for action, n in audit.items() if action in CLICK_ACTIONS)
-    checks.append(Check("audit rows for clicks == clicks acked and not reported stale/failed", applied, clicks))
-    stale = recorder.notice_total("stale")
-    # Updates for one message go in turn, newest content first: those overtaken while waiting are never sent.
-    checks.append(Check("chat.update ok <= clicks applied + stale-click refreshes", applied + stale, updates, True))
-    checks.append(Check("session messages showing their run's latest version", agents, current))
-    checks.append(Check("runs == agents", agents, audit.get("runs", 0)))
-    checks.append(Check("'start' audit rows == agents", agents, audit.get("start", 0)))
-    checks.append(Check("chat.postMessage ok == agents", agents, stats.get("chat.postMessage ok", 0)))
-    return checks
+async def _stop(shared: Shared, tasks: list[asyncio.Task[None]]) -> None:
+    shared.stop.set()
+    shared.gate.open_all()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    # Conditions on what the event stream brought in (pings still owed): polled, nothing to wait on.
+    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+
+
+async def _scout(shared: Shared, fake: FakeSlackProcess, tasks: list[asyncio.Task[None]]) -> None:
+    """Before the warm-up, every walk chooses at random until each playbook has been walked a dozen times, so the
+    agents know which answers escalate; the pings of those unaimed escalations are not rate limited, and all are
+    delivered before the limit is back, so no channel starts the warm-up with a queue."""
+    await fake.rate_limit(False)
+    shared.scouting = True
+    deadline = time.monotonic() + SCOUT_SECONDS
+    while not shared.library.scouted(shared.playbooks) and time.monotonic() < deadline:
+        await _watch(tasks, 0.2)
+    shared.scouting = False
+    deadline = time.monotonic() + PING_DRAIN_SECONDS
+    while shared.pings.waiting and time.monotonic() < deadline:  # the pings of the unaimed escalations
+        await _watch(tasks, 0.2)
+    await fake.rate_limit(True)
+
+
+def _runners(shared: Shared, options: Options) -> list[Agent | Supervisor]:
+    agents: list[Agent | Supervisor] = [Agent(i, shared) for i in range(options.agents)]
+    return agents + [Supervisor(i, shared) for i in range(options.supervisors)]
 
 
 async def measure(target: Target, options: Options) -> Result:
     async with AsyncExitStack() as stack, Children(options.work_dir) as children:
         fake = await FakeSlackProcess.start(children, f"fake slack for {target.label}")
         stack.push_async_callback(fake.close)
-        db_url = await stack.enter_async_context(_database(target, options))
+        await fake.rate_limit(True)
+        config: BenchConfig | None = None
+        db_url = await stack.enter_async_context(_database(target, options, children))
         if target.kind == "bare":
             server = await start_bare(children, target.label, fake, target.shared_session)
         else:
             assert db_url is not None
-            server = await start_chatbot(children, target.label, fake, db_url, options.app_dir, options.app_processes)
-        connector = aiohttp.TCPConnector(limit=options.agents * 2 + 10, keepalive_timeout=30)
-        http = await stack.enter_async_context(
-            aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
+            folder = Path(tempfile.mkdtemp(prefix="config-", dir=options.work_dir))
+            config = write_config(options.app_dir, folder, options.supervisors)
+            server = await start_chatbot(
+                children, target.label, fake, db_url, options.app_dir, config.path, options.app_processes
+            )
+        pids = [child.pid for child in server.processes]
+        rss_start = sum(rss_mb(pid) for pid in pids)
+        connector = aiohttp.TCPConnector(limit=options.agents * 2 + options.supervisors * 2 + 20, keepalive_timeout=30)
+        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+        http = await stack.enter_async_context(aiohttp.ClientSession(connector=connector, timeout=timeout))
+        wire = Wire(server.events_url, fake.observer_url, http)
+        wire.start()
+        stack.push_async_callback(wire.close)
+        groups = config.groups if config else {}
+        pings = PingTracker(AGENT_PREFIX, set(groups.values()))
+        wire.on_post.append(pings.on_post)
+        playbooks = await _playbooks(wire, fake, options.playbooks)
+        supervisors = (
+            config.supervisors if config else [f"{SUPERVISOR_PREFIX}{i:04d}" for i in range(options.supervisors)]
         )
-        engine, _config = example_engine()
         recorder = Recorder()
-        load = Load(server.events_url, fake.base_url, http, recorder, button_walks(engine, PLAYBOOK))
-        fake.on_notice = load.notice
-        agents = [Agent(index, load) for index in range(options.agents)]
-        await _set_up(agents, target)
-        # The load generator's own pauses count in every click's latency: a full collection of everything it has
-        # loaded (playbooks, SQLAlchemy, the agents' messages) stalled all 50 agents for ~60 ms once a run.
+        shared = Shared(
+            wire,
+            fake.observer_url,
+            recorder,
+            Library(),
+            Budget(options.ping_rate),
+            pings,
+            groups,
+            playbooks,
+            supervisors,
+        )
+        runners = _runners(shared, options)
+        # The load generator's own pauses count in every latency: a full collection of everything it has loaded
+        # stalled all agents for tens of milliseconds once a run.
         gc.collect()
         gc.freeze()
-        tasks = [asyncio.create_task(agent.run(resync=target.kind == "chatbot")) for agent in agents]
-        profiler = (
-            Profiler(server.processes[0].pid, options.work_dir / f"{target.label}.profile.txt")
-            if options.profile
-            else None
-        )
+        tasks = [asyncio.create_task(r.run()) for r in runners]
+        profiler = Profiler(pids[0], options.work_dir / f"{target.label}.profile.txt") if options.profile else None
         try:
+            await _scout(shared, fake, tasks)
+            warm = time.monotonic()
             await _watch(tasks, options.warmup)
             before = _cpu(server, fake)
-            stats_before = await fake.stats()
             if profiler is not None:
                 await profiler.start(children, options.seconds)
-            start = time.perf_counter()
+            start = time.monotonic()
             await _watch(tasks, options.seconds)
-            end = time.perf_counter()
+            end = time.monotonic()
             after = _cpu(server, fake)
-            stats_after = await fake.stats()
         finally:
             gc.unfreeze()  # what this run built may go once it is over
-            load.stop.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
-        if db_url is None:  # the bare app: one chat.update per acked click
-            accepted = recorder.acked_total - recorder.notice_total("other")
-
-            async def all_updated(stats: dict[str, int]) -> bool:
-                return stats.get("chat.update ok", 0) >= accepted
-
-            final = await _drain(fake, all_updated)
-            current = 0
-        else:  # the chatbot: until every session message shows its run as the database has it
-            versions = await run_versions(db_url)
-            final = await _drain(fake, lambda _stats: _all_current(agents, versions))
-            current = await _current(agents, versions)
+            await _stop(shared, tasks)
+        await _until(lambda: pings.waiting == 0, PING_DRAIN_SECONDS)
+        channels = pings.finish(recorder, start, end)
+        matched_in_window = len(pings.matched)
+        kind_cpu: dict[str, KindCpu] = {}
+        if options.cpu_seconds > 0:
+            print(
+                f"  CPU per kind: {options.cpu_seconds:.0f}s of kind-homogeneous waves...", flush=True, file=sys.stderr
+            )
+            await fake.rate_limit(False)
+            shared.stop, shared.gate = asyncio.Event(), Gate(waves=True)
+            tasks = [asyncio.create_task(r.run()) for r in runners]
+            try:
+                kind_cpu = await run_waves(
+                    shared.gate, len(tasks), pids, options.cpu_seconds, target.database == "postgresql"
+                )
+            finally:
+                await _stop(shared, tasks)
+            await fake.rate_limit(True)
+            await _until(lambda: pings.waiting == 0, PING_DRAIN_SECONDS)
+        memory: list[str] = []
+        memory_acked = 0
+        if options.memory_runs > 0:
+            print(f"  memory: {options.memory_runs} runs...", flush=True, file=sys.stderr)
+            memory, refused = await memory_runs(wire, fake, pids, options.memory_runs, playbooks)
+            memory_acked = options.memory_runs - refused.total()
+        stats = await fake.stats()
+        rss_end = sum(rss_mb(pid) for pid in pids)
+        counts = await db_counts(db_url) if db_url else {}
         await server.stop(children)
-        audit = await audit_counts(db_url) if db_url else {}
         window = recorder.window(start, end)
         result = Result(
-            label=target.label,
+            label=target.label + (" +py-spy" if profiler else ""),
+            bare=target.kind == "bare",
             agents=options.agents,
+            supervisors=options.supervisors,
             seconds=end - start,
-            latencies=sorted(window.latencies),
-            applied=window.applied,
-            errors=window.errors,
-            updates=stats_after.get("chat.update ok", 0) - stats_before.get("chat.update ok", 0),
+            kinds=window,
+            derived=recorder.derived_window(start, end),
+            walks=recorder.walks_in(start, end),
             cpu={name: (after[name] - before[name]) / (end - start) * 100 for name in before},
-            checks=_checks(target, options.agents, recorder, final, audit, current),
+            kind_cpu=kind_cpu,
+            channels=channels,
         )
-        if recorder.error_kinds:
-            result.notes.append(f"click errors (whole run): {recorder.error_kinds}")
+        result.checks = _checks(target, recorder, pings, stats, counts, memory_acked)
+        escalated = [t for k, t in zip(recorder.kinds, recorder.finished, strict=True) if k == ESCALATING]
+        phases = ((0.0, warm), (warm, start), (start, end), (end, math.inf))
+        counts_by_phase = [sum(1 for t in escalated if a <= t < b) for a, b in phases]
+        result.notes.append(
+            "escalating answers: {} scouting, {} warm-up, {} window, {} after (CPU waves)".format(*counts_by_phase)
+        )
+        result.notes.append(f"server RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB at the end")
+        result.notes.extend(memory)
+        result.notes.append(
+            f"pings matched in the window's drain: {matched_in_window}; stream lag max {wire.lag:.2f} s"
+        )
+        result.notes.extend(f"problem (whole run): {what}: {n}" for what, n in recorder.problems.most_common(12))
+        result.notes.extend(f"remark (whole run): {what}: {n}" for what, n in recorder.remarks.most_common(12))
+        result.notes.extend(f"error (whole run): {what}: {n}" for what, n in recorder.error_kinds.most_common(12))
+        if counts:
+            result.notes.append("database: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         if profiler is not None:
             result.notes.extend(await profiler.finish())
         return result
+
+
+def _checks(
+    target: Target,
+    recorder: Recorder,
+    pings: PingTracker,
+    stats: dict[str, int],
+    counts: dict[str, int],
+    memory_acked: int,
+) -> list[Check]:
+    """Whole-run sanity: what the fake and the database saw against what the agents were told."""
+    failed = {k: n for k, n in stats.items() if not k.endswith(" ok") and k != "chat.postMessage ratelimited"}
+    checks = [Check("Web API calls that failed at the fake (429s of chat.postMessage aside)", 0, sum(failed.values()))]
+    checks.append(Check("requests not acked with 200 (whole run)", 0, sum(recorder.error_kinds.values())))
+    checks.append(Check("lost sessions, notices, effects not seen (whole run)", 0, sum(recorder.problems.values())))
+    if target.kind == "bare":
+        return checks
+    # A run is created before the ack: one that timed out at the load generator may exist all the same.
+    started = recorder.acked(START_ID) + recorder.acked(PICK) + memory_acked
+    runs = counts.get("runs", 0)
+    checks.append(Check("sessions started and acked <= runs in the database", runs, started, at_most=True))
+    checks.append(
+        Check(
+            "escalations in the database == escalating outcomes the agents saw",
+            pings.expected_total,
+            counts.get("escalations", 0),
+        )
+    )
+    checks.append(Check("pings delivered == escalations", pings.expected_total, len(pings.matched)))
+    checks.append(Check("pings that mention no bench agent", 0, pings.unmatched_posts))
+    checks.append(Check("jobs failed", 0, counts.get("jobs failed", 0)))
+    return checks
