@@ -20,13 +20,17 @@ from pydantic import (
     model_validator,
 )
 
-from chatbot.engine.yamlsource import YamlSourceError, load_with_lines
+from chatbot.domain.escalation import Surface
+from chatbot.yamlsource import YamlSourceError, load_with_lines
 
 DEFAULT_CONFIG = Path("config/example.yaml")
 
 SlackUser = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 SlackChannel = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,}$")]
 SlackUsergroup = Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,}$")]
+# Teams: a person is their Entra (AAD) object id; a channel is its conversation id (19:...@thread.tacv2).
+AadObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")]
+TeamsChannel = Annotated[str, StringConstraints(pattern=r"^19:\S+$", max_length=255)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WORKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -59,13 +63,21 @@ class Hours(_Model):
 
 class Person(_Model):
     name: str
-    slack_user: SlackUser
+    slack_user: SlackUser | None = None
+    teams_user: AadObjectId | None = None
     working: Hours | None = Field(default=None, description="Overrides the group's hours for this person")
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Person:
+        if self.slack_user is None and self.teams_user is None:
+            raise ValueError("a person needs `slack_user` or `teams_user` (or both)")
+        return self
 
 
 class Group(_Model):
     name: str
-    channel: SlackChannel
+    channel: SlackChannel | None = Field(default=None, description="The group's Slack channel")
+    teams_channel: TeamsChannel | None = Field(default=None, description="The group's Teams channel")
     usergroup: SlackUsergroup | None = None
     ack_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     high_priority_ack_timeout_minutes: int = Field(default=5, ge=1, le=24 * 60)
@@ -84,6 +96,17 @@ class Group(_Model):
     @property
     def members(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p for tier in self.tiers for p in tier))
+
+    @property
+    def surfaces(self) -> tuple[Surface, ...]:
+        """Where the group is pinged."""
+        return tuple(s for s, where in ((Surface.SLACK, self.channel), (Surface.TEAMS, self.teams_channel)) if where)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Group:
+        if self.channel is None and self.teams_channel is None:
+            raise ValueError("a group needs a Slack `channel` or a `teams_channel` (or both)")
+        return self
 
 
 class Access(_Model):
@@ -134,6 +157,13 @@ class Config(_Model):
 
     def group_names(self) -> dict[str, str]:
         return {gid: g.name for gid, g in self.groups.items()}
+
+    def person_of(self, user_id: str) -> str | None:
+        """The configured person a Slack user id or Teams object id belongs to."""
+        for person_id, person in self.people.items():
+            if user_id in (person.slack_user, person.teams_user):
+                return person_id
+        return None
 
 
 def load_config(path: str | Path | None = None) -> tuple[Config, Path]:

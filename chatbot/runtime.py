@@ -13,17 +13,21 @@ from chatbot.adapters.slack.app import build_app
 from chatbot.adapters.slack.background import Background
 from chatbot.adapters.slack.client import build_client
 from chatbot.adapters.slack.context import SlackDeps
+from chatbot.adapters.slack.delivery import SlackDelivery
 from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.adapters.slack.lookup import HistoryGate, PostFinder
 from chatbot.adapters.slack.updates import MessageUpdates
 from chatbot.config import Config
+from chatbot.domain.escalation import Surface
+from chatbot.domain.jobs import JobKind
 from chatbot.engine.catalog import build_engine
 from chatbot.metrics import Metrics
 from chatbot.runtime_errors import StartupError
 from chatbot.scheduler.worker import Worker
 from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock, system_clock
-from chatbot.services.dedup import Deliveries
+from chatbot.services.dedup import Deliveries, daily_prune, prune_registration
+from chatbot.services.escalation_jobs import EscalationJobs
 from chatbot.services.escalations import EscalationService
 from chatbot.services.oncall import OncallService
 from chatbot.services.triage import TriageService
@@ -84,17 +88,37 @@ class Runtime:
         metrics = Metrics()
         # One HTTP session for every Web API call: a new connection per call costs more than the call itself.
         # slack_sdk ignores its own `timeout` when given a session, so the session carries it.
-        http = _session(timeout=10)
+        http = _session(timeout=settings.slack_timeout)
         token = settings.slack_bot_token.reveal()
         client = build_client(token, settings.slack_api_url, http, metrics)
         gateway = SlackGateway(client, http, metrics)
         access = AccessPolicy(config.access, gateway.usergroup_members)
         escalations = EscalationService(config, store, engine, clock, gateway.usergroup_members, access)
         triage = TriageService(engine, store, clock, escalations=escalations, access=access)
-        history_gate = HistoryGate(settings.slack_history_per_minute)
+        history_gate = HistoryGate(settings.slack_history_per_minute)  # one per process, shared by all look-ups
+        deliveries = Deliveries(store, clock)
+
+        # The worker's own client does not retry: it reschedules a failed job itself (durably, honouring
+        # Retry-After), and a blind retry of a post whose answer was lost could post it twice.
         worker_http = _session(timeout=worker_timeout)
         worker_client = build_client(token, settings.slack_api_url, worker_http, metrics, worker_timeout, retries=False)
-        worker = Worker(config, store, SlackGateway(worker_client, worker_http, metrics), triage, clock, metrics)
+        worker_gateway = SlackGateway(worker_client, worker_http, metrics)
+        slack_delivery = SlackDelivery(
+            config,
+            worker_gateway,
+            PostFinder(worker_gateway, history_gate),
+            triage.load_fresh,
+            clock,
+            timeout=worker_timeout,
+        )
+        jobs = EscalationJobs(config, store, {Surface.SLACK: slack_delivery}, clock, metrics)
+        worker = Worker(
+            store.jobs,
+            {**jobs.registrations(), JobKind.PRUNE: prune_registration(deliveries)},
+            metrics,
+            clock=clock,
+            periodic=[daily_prune],
+        )
         background = Background()
         deps = SlackDeps(
             config=config,
@@ -107,7 +131,7 @@ class Runtime:
             clock=clock,
             escalations=escalations,
             oncall=OncallService(config, store, clock),
-            deliveries=Deliveries(store, clock),
+            deliveries=deliveries,
             wake_worker=worker.wake,
         )
         bolt = build_app(client, deps)

@@ -35,6 +35,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = 20
     slack_history_per_minute: float = 1.0
+    slack_timeout: float = 10.0
     port: int = 3000
     config_path: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -81,6 +82,13 @@ class Settings:
             raise SettingsError(
                 f"SLACK_HISTORY_PER_MINUTE must be a number above 0 and at most 100, not {history_text!r}"
             )
+        timeout_text = get("SLACK_TIMEOUT_SECONDS") or "10"
+        try:
+            timeout = float(timeout_text)
+        except ValueError:
+            timeout = 0.0
+        if not 0 < timeout <= 60:
+            raise SettingsError(f"SLACK_TIMEOUT_SECONDS must be a number of seconds up to 60, not {timeout_text!r}")
         port_text = get("PORT") or "3000"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"PORT must be a TCP port number, not {port_text!r}")
@@ -92,6 +100,7 @@ class Settings:
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             database_pool_size=int(pool_text),
             slack_history_per_minute=history,
+            slack_timeout=timeout,
             port=int(port_text),
             config_path=get("CHATBOT_CONFIG"),
         )

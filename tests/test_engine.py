@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from chatbot.adapters.slack.blocks import session_message
 from chatbot.domain.errors import InvalidAnswer, InvalidFields, StaleAnswer
 from chatbot.domain.run import Answer, Back, Cancel, Choose, Continue, Restart, RunState, RunStatus, Submit
 from tests.helpers import T0, mini_engine
@@ -62,21 +65,24 @@ def test_unknown_field_is_refused():
     assert list(err.value.errors) == ["sneaky"]
 
 
-def test_escalation_outcome_renders_escaped_values_and_withholds_pii():
+def test_escalation_outcome_holds_raw_values_each_surface_escapes_and_pii_is_withheld():
     engine = mini_engine()
     state = act(engine, engine.start("mini", "U1", T0), Choose(0))
-    values = {**GOOD, "school": "<!channel> & <@U2|x>", "email": "kid@example.org"}
+    values = {**GOOD, "school": "<!channel> & <@U2|x> {{ 7*7 }}", "email": "kid@example.org"}
     state = act(engine, state, Submit(values))
     out = engine.view(state).outcome
     assert out is not None and out.kind == "escalated" and out.group == "tier2" and out.priority == "high"
-    assert "&lt;!channel&gt; &amp; &lt;@U2|x&gt;" in out.reply
-    assert "<!channel>" not in out.reply + out.note
+    # The engine holds what was typed, never evaluated as template code...
+    assert "<!channel> & <@U2|x> {{ 7*7 }}" in out.reply and "49" not in out.reply
     assert "kid@example.org" not in out.note and "[withheld: PII]" in out.note
     assert "Escalated to: Tier Two" in out.note
     assert [(f.label, f.value) for f in out.needs] == [
-        ("School name", "&lt;!channel&gt; &amp; &lt;@U2|x&gt;"),
+        ("School name", "<!channel> & <@U2|x> {{ 7*7 }}"),
         ("Clever ID", "0123456789abcdef01234567"),
     ]
+    # ...and Slack escapes it for itself: the typed text can never become a mention there.
+    shown = json.dumps(session_message(engine.view(state), "r" * 32, "U1", {}).blocks)
+    assert "&lt;!channel&gt; &amp; &lt;@U2|x&gt;" in shown and "<!channel>" not in shown
     full = engine.view(state, include_pii=True).outcome
     assert full is not None and "kid@example.org" in full.note
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chatbot.domain.escalation import Surface
 from tests.fakeslack import FakeSlack
 from tests.slackapp import App, FakeClock, example_config, message_text, running_app
 
@@ -117,7 +118,7 @@ async def test_nobody_available_pings_the_whole_group_with_a_warning(app, slack)
     text = message_text(pings(slack)[-1])
     assert all(f"<@{u}>" in text for u in (HERBERT, EDISON, JULIAN, TINA))
     assert "Nobody in this group is available right now" in text and "(the whole group)" in text
-    assert not [j for j in await app.runtime.store.work.jobs(status="pending") if j.kind == "reescalate"]
+    assert not [j for j in await app.runtime.store.jobs.list(status="pending") if j.kind == "reescalate"]
 
 
 async def test_back_makes_someone_available_again(app, slack):
@@ -231,7 +232,7 @@ async def test_claim_return_with_reason_and_resolve(app, slack):
     assert "Returned to Tier 1" in message_text(ping) and App.buttons(ping) == {}
     last_notice = message_text(thread(slack, "C0SUPPORT")[-1])
     assert "returned to Tier 1" in last_notice and "Clever IDs are swapped &lt;@U0EVERY&gt;" in last_notice
-    esc = (await app.runtime.store.work.escalations_for_run(_run_id(app)))[-1]
+    esc = (await app.runtime.store.escalations.for_run(_run_id(app)))[-1]
     assert esc.status == "returned" and esc.note == "Clever IDs are swapped <@U0EVERY>"
     actions = [a.action for a in await app.runtime.store.audit(_run_id(app))]
     assert actions[-2:] == ["escalation.claim", "escalation.return"]
@@ -243,11 +244,11 @@ async def test_only_group_members_may_press_the_buttons(app, slack):
     ping = copy.deepcopy(pings(slack)[0])
     await app.click_in(ping, "Resolve", user="U0STRANGER")
     assert "Only members of Clever Tier 2 supervisors can do that." in json.dumps(slack.responses[-1].body)
-    esc = (await app.runtime.store.work.escalations_for_run(_run_id(app)))[-1]
+    esc = (await app.runtime.store.escalations.for_run(_run_id(app)))[-1]
     assert esc.status == "open"
     await app.click_in(ping, "Resolve", user=TINA)
     await app.click_in(ping, "Acknowledge", user=HERBERT)  # an outdated message: refused, not applied
-    esc = (await app.runtime.store.work.escalations_for_run(_run_id(app)))[-1]
+    esc = (await app.runtime.store.escalations.for_run(_run_id(app)))[-1]
     assert esc.status == "resolved" and esc.handled_by == TINA
 
 
@@ -257,7 +258,7 @@ async def test_rate_limited_ping_waits_for_retry_after_and_is_posted_once(app, s
     await app.click("Escalate to a TS supervisor to check it")
     await app.runtime.worker.drain()
     assert pings(slack) == []
-    [job] = [j for j in await app.runtime.store.work.jobs(status="pending") if j.kind == "ping"]
+    [job] = [j for j in await app.runtime.store.jobs.list(status="pending") if j.kind == "ping"]
     assert (job.due_at - clock()).total_seconds() == 30 and job.last_error == "rate limited"
     clock.advance(seconds=30)
     await app.runtime.worker.drain()
@@ -289,7 +290,7 @@ async def test_a_ping_that_cannot_be_posted_tells_the_agent(app, slack):
     text = message_text(notice)
     assert f"<@{AGENT}> your escalation to *Clever Tier 2 supervisors* could not be posted in <#{TIER2}>" in text
     assert ": Slack said channel_not_found." in text and "Nobody in that group has been told" in text
-    jobs = {job.kind: job for job in await app.runtime.store.work.jobs()}
+    jobs = {job.kind: job for job in await app.runtime.store.jobs.list()}
     assert jobs["ping"].status == "failed" and jobs["ping"].last_error == "Slack said channel_not_found"
     assert jobs["undeliverable"].status == "done"
     assert 'chatbot_jobs_total{kind="ping",result="failed"} 1.0' in app.runtime.metrics.render().decode()
@@ -322,8 +323,8 @@ async def test_timed_out_ping_is_not_posted_twice(slack, db_url, clock):
         await app.runtime.worker.drain()
         assert len(pings(slack)) == 1
         assert [c.method for c in slack.calls].count("conversations.history") == 1
-        esc = (await app.runtime.store.work.escalations_for_run(_run_id(app)))[-1]
-        assert esc.ping_ts == pings(slack)[0]["ts"]
+        esc = (await app.runtime.store.escalations.for_run(_run_id(app)))[-1]
+        assert esc.posts[Surface.SLACK].message_id == pings(slack)[0]["ts"]
 
 
 async def test_restart_in_the_middle_of_delivery_loses_nothing_and_doubles_nothing(slack, db_url, clock):
@@ -340,8 +341,8 @@ async def test_restart_in_the_middle_of_delivery_loses_nothing_and_doubles_nothi
         await second.runtime.worker.drain()
         assert len(pings(slack)) == 1
         assert len(slack.calls_to("conversations.history")) == 1  # it looked before posting again, and found it
-        esc = (await second.runtime.store.work.escalations_for_run(run_id))[-1]
-        assert esc.ping_ts == pings(slack)[0]["ts"] and esc.tier == 0
+        esc = (await second.runtime.store.escalations.for_run(run_id))[-1]
+        assert esc.posts[Surface.SLACK].message_id == pings(slack)[0]["ts"] and esc.tier == 0
 
 
 async def test_two_workers_deliver_each_ping_once(slack, db_url, clock):
@@ -361,7 +362,7 @@ async def test_two_workers_deliver_each_ping_once(slack, db_url, clock):
         assert len(roots) == 30
         markers = [m["blocks"][0]["block_id"] for m in roots]
         assert len(set(markers)) == 30
-        assert await a.runtime.store.work.count_jobs("pending") == 30  # the re-escalation timers, once each
+        assert await a.runtime.store.jobs.count("pending") == 30  # the re-escalation timers, once each
 
 
 async def test_escalate_by_hand(app, slack):
@@ -433,12 +434,12 @@ async def test_back_and_escalating_again_does_not_escalate_twice(app, slack):
     await app.click("Back")
     await app.click("Escalate to a TS supervisor to check it")
     await app.runtime.worker.drain()
-    assert len(await app.runtime.store.work.escalations_for_run(_run_id(app))) == 1
+    assert len(await app.runtime.store.escalations.for_run(_run_id(app))) == 1
     assert len(pings(slack)) == 1
     await app.click_in(pings(slack)[0], "Resolve", user=HERBERT)
     await app.runtime.worker.drain()
     await app.click("Back")  # once resolved, walking to the escalation again raises a new one
     await app.click("Escalate to a TS supervisor to check it")
     await app.runtime.worker.drain()
-    assert len(await app.runtime.store.work.escalations_for_run(_run_id(app))) == 2
+    assert len(await app.runtime.store.escalations.for_run(_run_id(app))) == 2
     assert len(pings(slack)) == 2

@@ -8,6 +8,7 @@ procedure case of its own.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from chatbot.adapters.slack.blocks import session_message
 from chatbot.config import Config, load_config
 from chatbot.domain.errors import InvalidFields
 from chatbot.domain.run import Answer, Choose, Continue, RunState, RunStatus, Submit
@@ -1084,16 +1086,21 @@ def test_every_path_renders_safely(path: PlaybookPath) -> None:
     assert out.reply.strip() and out.note.strip()
     assert out.summary in out.note
     for text in (out.reply, out.note):
-        for raw in ("<!here>", "<@U999>", "<https://evil", "{{", "{%", "}}"):
-            assert raw not in text, f"{raw!r} reached the rendered text unescaped"
+        for code in ("{{", "{%", "}}"):
+            assert code not in text, f"{code!r}: template code reached the rendered text"
+    # The engine holds what was typed; Slack shows it escaped, so it can never become a mention or a link there.
+    shown = json.dumps(session_message(w.view, "r" * 32, ACTOR, config().groups).blocks)
+    for raw in ("<!here>", "<@U999>", "<https://evil"):
+        assert raw not in shown, f"{raw!r} reached Slack unescaped"
     if free_text_given:
-        assert "&lt;!here&gt;" in out.note, "the note should show what the agent typed (escaped)"
+        assert HOSTILE in out.note, "the note should show what the agent typed"
+        assert "&lt;!here&gt;" in shown, "Slack should show what the agent typed, escaped"
     if out.kind in ("escalated", "ticket_share"):
         assert out.group in config().groups and out.reply.strip()
     if out.kind == "referred":
         assert out.referred_to
     for fact in out.needs:
-        assert "<" not in fact.value
+        assert fact.value == w.submitted.get(fact.label, fact.value) or fact.value in w.submitted.values()
 
 
 def test_paths_reach_every_outcome_and_jump() -> None:

@@ -42,10 +42,11 @@ def test_markdown_links_and_bold_become_mrkdwn_but_stray_brackets_do_not():
     )
 
 
-def test_user_values_are_escaped_and_never_evaluated(renderer):
+def test_user_values_are_never_evaluated_and_stay_raw_for_each_surface_to_escape(renderer):
     ctx = {"school": "{{ 7*7 }} <!channel>", "fields": {}}
     out = renderer.render_inline("School: {{ school }}", ctx)
-    assert out == "School: {{ 7*7 }} &lt;!channel&gt;"
+    assert out == "School: {{ 7*7 }} <!channel>"  # as typed: the template code in it is not run
+    assert escape_mrkdwn(out) == "School: {{ 7*7 }} &lt;!channel&gt;"  # and Slack shows it inert
 
 
 def test_sandbox_blocks_attribute_escape(renderer):

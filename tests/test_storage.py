@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from chatbot.domain.escalation import EscalationKind, Handoff, NewEscalation, Priority
+from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.domain.run import RunState, RunStatus
 from chatbot.runtime import open_store
 from chatbot.storage import (
@@ -38,12 +40,13 @@ from chatbot.storage import (
 from chatbot.storage.db import DEFAULT_URL, _pg_options
 from chatbot.storage.migrate import downgrade
 from chatbot.storage.tables import UTCDateTime, metadata, new_run_id
-from chatbot.storage.work import NewEscalation, NewJob
 from tests.conftest import BACKENDS
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
-TABLES = {"runs", "audit_events", "processed_events", "escalations", "jobs", "away_marks"}
+TABLES = {"runs", "audit_events", "processed_events", "escalations", "escalation_posts", "jobs", "away_marks"}
 T0 = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+VERSIONS = Path(__file__).parents[1] / "chatbot" / "storage" / "migrations" / "versions"
+LATEST_MIGRATION = max(p.name for p in VERSIONS.glob("0*.py"))[:4]
 
 
 @pytest.fixture
@@ -114,7 +117,7 @@ async def test_upgrade_creates_tables_and_is_idempotent(db_url: str, runs: int) 
     for _ in range(runs):
         await upgrade(db_url)
     assert await _tables(db_url) == {*TABLES, "alembic_version"}
-    assert await current_revision(db_url) == head_revision() == "0002"
+    assert await current_revision(db_url) == head_revision() == LATEST_MIGRATION
 
 
 async def test_upgrade_again_keeps_data(store: Store, db_url: str) -> None:
@@ -559,16 +562,18 @@ async def test_sqlite_idle_job_poll_takes_no_write_lock(db_url: str) -> None:
     blocker = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)
     lease = timedelta(minutes=1)
     try:
-        esc = NewEscalation("e1", "escalated", "clever-tier2", "normal", "check", {}, created_by="U1")
-        await store.work.create_escalation(
-            esc, [NewJob("ping", {}, due_at=T0 + timedelta(minutes=5), escalation_id="e1")], actor="U1", at=T0
+        esc = NewEscalation(
+            "e1", EscalationKind.ESCALATED, "clever-tier2", Priority.NORMAL, "check", Handoff("check"), created_by="U1"
+        )
+        await store.escalations.create(
+            esc, [NewJob(JobKind.PING, {}, due_at=T0 + timedelta(minutes=5), escalation_id="e1")], actor="U1", at=T0
         )
         blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock, as a click's save would
-        assert await asyncio.wait_for(store.work.claim_jobs("w1", T0, limit=10, lease=lease), 1) == []
+        assert await asyncio.wait_for(store.jobs.claim("w1", T0, limit=10, lease=lease), 1) == []
         blocker.execute("COMMIT")
-        claimed = await store.work.claim_jobs("w1", T0 + timedelta(minutes=5), limit=10, lease=lease)
+        claimed = await store.jobs.claim("w1", T0 + timedelta(minutes=5), limit=10, lease=lease)
         assert [(job.kind, job.escalation_id) for job in claimed] == [("ping", "e1")]
-        assert await store.work.claim_jobs("w2", T0 + timedelta(minutes=5), limit=10, lease=lease) == []
+        assert await store.jobs.claim("w2", T0 + timedelta(minutes=5), limit=10, lease=lease) == []
     finally:
         blocker.close()
         await store.close()

@@ -12,7 +12,7 @@ from chatbot.domain.errors import InvalidFields, UserFacingError
 from chatbot.domain.run import Action, Answer, Back, Choose, Continue, Restart, RunState, Submit
 from chatbot.domain.views import FieldView, View
 from chatbot.engine.machine import Engine
-from chatbot.rendering.escape import markdown_to_plain, unescape_mrkdwn
+from chatbot.rendering.escape import markdown_to_plain
 from chatbot.services.escalations import timeout_for
 
 ACTOR = "console"
@@ -79,9 +79,9 @@ class Console:
         assert out is not None
         self._say(f"Outcome: {out.kind.replace('_', ' ')}" + (f", priority {out.priority}" if out.priority else ""))
         self._say("\n--- Customer reply (copy into the ticket) ---")
-        self._say(unescape_mrkdwn(out.reply))
+        self._say(out.reply)
         self._say("\n--- Internal note ---")
-        self._say(unescape_mrkdwn(out.note))
+        self._say(out.note)
         if out.group:
             self._say("\n--- Escalation that would be sent ---")
             self._say(self._escalation_preview(out.group, out.priority or "normal"))
@@ -186,6 +186,3 @@ class Console:
             return field.options[int(text) - 1]
         return text
 
-
-def run_console(engine: Engine, config: Config, playbook_id: str) -> int:
-    return Console(engine, config).run(playbook_id)

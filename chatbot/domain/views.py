@@ -35,7 +35,7 @@ class FieldView:
 @dataclass(frozen=True)
 class TrailLine:
     question: str
-    answer: str  # mrkdwn-escaped; PII values withheld
+    answer: str  # as typed (each surface escapes it); PII values withheld
     actor: str | None
     at: str | None
 
@@ -43,7 +43,7 @@ class TrailLine:
 @dataclass(frozen=True)
 class Fact:
     label: str
-    value: str  # mrkdwn-escaped
+    value: str  # as typed (each surface escapes it)
     pii: bool = False
 
 
@@ -56,7 +56,7 @@ class OutcomeView:
     partner: str | None
     referred_to: str | None
     reason: str | None
-    reply: str  # mrkdwn (user values escaped)
+    reply: str  # plain text, ready to paste (each surface escapes it to show it)
     note: str
     needs: tuple[Fact, ...]
     checklist: tuple[str, ...]

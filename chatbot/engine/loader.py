@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chatbot.domain.errors import Issue, PlaybookErrors, UnknownPlaybook
+from chatbot.domain.errors import Issue, UnknownPlaybook
 from chatbot.engine.schema import Playbook, Step
-from chatbot.engine.yamlsource import SourceMap, YamlSourceError, load_with_lines
+from chatbot.yamlsource import SourceMap, YamlSourceError, load_with_lines
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,3 @@ def _display_path(file: Path) -> str:
     except ValueError:
         return str(file)
 
-
-def require_valid(issues: list[Issue]) -> None:
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        raise PlaybookErrors(errors)

@@ -31,7 +31,6 @@ from chatbot.domain.views import (
 from chatbot.engine.fields import validate_fields
 from chatbot.engine.loader import Catalog, LoadedPlaybook
 from chatbot.engine.schema import FieldSpec, Step, StepKind
-from chatbot.rendering.escape import escape_mrkdwn
 from chatbot.rendering.templates import Renderer
 
 PII_WITHHELD = "[withheld: PII]"
@@ -134,10 +133,7 @@ class Engine:
             choices=tuple(ChoiceView(i, c.label, c.help) for i, c in enumerate(step.choices)),
             fields=tuple(_field_view(f, earlier.get(f.id)) for f in step.fields),
             continue_label=step.continue_label if step.kind == StepKind.INSTRUCTIONS else None,
-            trail=tuple(
-                TrailLine(t.question, escape_mrkdwn(t.answer), t.actor, t.at)
-                for t in self._trail_lines(state, include_pii)
-            ),
+            trail=tuple(self._trail_lines(state, include_pii)),
             version=state.version,
             status=state.status.value,
             can_back=any(e.kind != "jump" for e in state.trail) and state.status != RunStatus.CANCELLED,
@@ -192,7 +188,7 @@ class Engine:
             reason=out.reason,
             reply=reply,
             note=note,
-            needs=tuple(Fact(f.label, escape_mrkdwn(f.value), f.pii) for f in needs),
+            needs=needs,
             checklist=out.checklist,
         )
 

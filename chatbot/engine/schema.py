@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from chatbot.domain.escalation import Priority
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 FieldId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=75, strip_whitespace=True)]
@@ -39,12 +41,6 @@ class OutcomeKind(StrEnum):
     KNOWN_LIMITATION = "known_limitation"
     ESCALATED = "escalated"
     TICKET_SHARE = "ticket_share"
-
-
-class Priority(StrEnum):
-    HIGH = "high"
-    NORMAL = "normal"
-    LOW = "low"
 
 
 class Link(_Model):

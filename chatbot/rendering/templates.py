@@ -1,7 +1,8 @@
-"""Render customer replies and internal notes in a Jinja2 sandbox.
+"""Render customer replies and internal notes in a Jinja2 sandbox, as plain text.
 
-Every `{{ value }}` is escaped for mrkdwn on output (the `finalize` hook), so whatever an agent typed
-can never become a mention, a link or template code. Text the app composes itself is `Trusted`.
+What an agent typed is data: the sandbox renders it as it is and never evaluates it as template code. The
+result is raw text (it is pasted into a ticket); each surface escapes it for itself when it shows it, so it can
+never become a mention, a link or markup there.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from chatbot.rendering.escape import Trusted, escape_mrkdwn
-
 
 class TemplateProblem(Exception):
     """A template is missing, does not compile or failed to render."""
@@ -28,7 +27,6 @@ class Renderer:
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(self.templates_dir)),
             undefined=jinja2.StrictUndefined,
-            finalize=escape_mrkdwn,
             autoescape=False,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -59,14 +57,14 @@ class Renderer:
             raise TemplateProblem(f"template does not compile (line {exc.lineno}): {exc.message}") from exc
         return set(meta.find_undeclared_variables(ast))
 
-    def render_inline(self, source: str, context: Mapping[str, Any]) -> Trusted:
+    def render_inline(self, source: str, context: Mapping[str, Any]) -> str:
         try:
-            return Trusted(self._inline(source).render(context).strip())
+            return str(self._inline(source).render(context).strip())
         except jinja2.TemplateError as exc:
             raise TemplateProblem(f"template failed to render: {exc}") from exc
 
-    def render_file(self, name: str, context: Mapping[str, Any]) -> Trusted:
+    def render_file(self, name: str, context: Mapping[str, Any]) -> str:
         try:
-            return Trusted(self.env.get_template(name).render(context).strip())
+            return str(self.env.get_template(name).render(context).strip())
         except jinja2.TemplateError as exc:
             raise TemplateProblem(f"template '{name}' failed to render: {exc}") from exc

@@ -1,1 +1,1 @@
-"""The worker: runs due jobs (escalation pings, re-escalation timers, notices) claimed from the jobs table."""
+"""The worker: claims due jobs from the jobs table under a lease and runs them through registered handlers."""

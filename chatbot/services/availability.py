@@ -7,33 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from chatbot.config import Config, Group, Hours
+from chatbot.config import Config, Group, Hours, Person
+from chatbot.domain.escalation_policy import Targets
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Tiers = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
 class MemberStatus:
     person: str
     name: str
-    slack_user: str
     tier: int
     available: bool
     reason: str | None  # why not available
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Whom to ping: the available members of the first tier (from `start`) that has any, else everyone."""
-
-    tier: int  # index into the group's tiers; == len(tiers) when the whole group is pinged
-    users: tuple[str, ...]  # Slack user ids
-    names: tuple[str, ...]
-    everyone: bool
-    warning: str | None
-
-    def label(self, group: Group) -> str:
-        return "the whole group" if self.everyone else f"tier {self.tier + 1} of {len(group.tiers)}"
 
 
 def _parse(hhmm: str) -> time | None:
@@ -57,43 +44,64 @@ def within(hours: Hours, now: datetime) -> bool:
     return (day in hours.days and t >= start) or (yesterday in hours.days and t < end)
 
 
+def tiers_for(group: Group, person: str | None = None) -> Tiers:
+    """The fallback order: the group's tiers, or, for a case addressed to one person, that person first and then the
+    group's tiers without them."""
+    if person is None:
+        return group.tiers
+    rest = tuple(tuple(p for p in tier if p != person) for tier in group.tiers)
+    return ((person,), *(tier for tier in rest if tier))
+
+
+def away_until(person: Person, away: Mapping[str, datetime | None]) -> tuple[bool, datetime | None]:
+    """Whether the person marked themselves away (on any surface they use), and until when."""
+    for user in (person.slack_user, person.teams_user):
+        if user is not None and user in away:
+            return True, away[user]
+    return False, None
+
+
 def member_statuses(
     config: Config,
     group: Group,
     now: datetime,
     away: Mapping[str, datetime | None],
     presence_away: Collection[str] = (),
+    person: str | None = None,
 ) -> list[MemberStatus]:
+    """Each person in the fallback order, with whether they can be pinged now. `presence_away`: Slack user ids that
+    Slack shows away (counted only for groups with `use_slack_presence`)."""
     statuses = []
-    for tier_index, tier in enumerate(group.tiers):
+    for tier_index, tier in enumerate(tiers_for(group, person)):
         for person_id in tier:
-            person = config.people[person_id]
-            hours = person.working or group.working
+            member = config.people[person_id]
+            hours = member.working or group.working
             reason = None
-            if person.slack_user in away:
-                until = away[person.slack_user]
+            marked, until = away_until(member, away)
+            if marked:
                 reason = f"away until {until.astimezone(ZoneInfo(hours.timezone)):%a %H:%M}" if until else "away"
             elif not within(hours, now):
                 reason = f"off hours ({hours.hours} {hours.timezone})"
-            elif group.use_slack_presence and person.slack_user in presence_away:
+            elif group.use_slack_presence and member.slack_user in presence_away:
                 reason = "away in Slack"
-            statuses.append(MemberStatus(person_id, person.name, person.slack_user, tier_index, reason is None, reason))
+            statuses.append(MemberStatus(person_id, member.name, tier_index, reason is None, reason))
     return statuses
 
 
 def choose_targets(group: Group, statuses: list[MemberStatus], start: int = 0) -> Targets:
-    for tier_index in range(start, len(group.tiers)):
+    """The available people of the first tier (from `start`) that has any, else everyone, with a warning."""
+    tiers = max((s.tier for s in statuses), default=-1) + 1
+    for tier_index in range(start, tiers):
         ready = [s for s in statuses if s.tier == tier_index and s.available]
         if ready:
-            unique = list({s.slack_user: s for s in ready}.values())
-            return Targets(tier_index, tuple(s.slack_user for s in unique), tuple(s.name for s in unique), False, None)
-    everyone = list({s.slack_user: s for s in statuses}.values())
+            unique = list({s.person: s for s in ready}.values())
+            people, names = tuple(s.person for s in unique), tuple(s.name for s in unique)
+            return Targets(tier_index, people, names, False, None, tiers)
+    everyone = list({s.person: s for s in statuses}.values())
     nobody = not any(s.available for s in statuses)
     warning = (
         "Nobody in this group is available right now (away or off hours): pinging everyone."
         if nobody
         else "Nobody answered in time: pinging the whole group."
     )
-    return Targets(
-        len(group.tiers), tuple(s.slack_user for s in everyone), tuple(s.name for s in everyone), True, warning
-    )
+    return Targets(tiers, tuple(s.person for s in everyone), tuple(s.name for s in everyone), True, warning, tiers)

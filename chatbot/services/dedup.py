@@ -5,8 +5,10 @@ The keys are kept for a day (Slack's retries come within minutes) and pruned by 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from chatbot.domain.jobs import Job, JobKind, NewJob
+from chatbot.scheduler.worker import Done, JobContext, Registration
 from chatbot.services.clock import Clock
 from chatbot.storage import Store
 
@@ -25,3 +27,16 @@ class Deliveries:
     async def prune(self) -> int:
         """Forget keys older than KEEP; returns how many."""
         return await self.store.prune(self.clock() - KEEP)
+
+
+def daily_prune(now: datetime) -> list[NewJob]:
+    """Once a day (the key makes it once, however many workers ask)."""
+    return [NewJob(JobKind.PRUNE, {}, now, key=f"prune:{now.date().isoformat()}")]
+
+
+def prune_registration(deliveries: Deliveries) -> Registration:
+    async def run(job: Job, ctx: JobContext) -> Done:
+        await deliveries.prune()
+        return Done()
+
+    return Registration(run)

@@ -1,36 +1,41 @@
 """Escalations: hand a case to a supervisor group, and let its members acknowledge, claim, return or resolve it.
 
-Every change is a compare-and-set on the escalation with its audit event and the jobs that tell Slack about it,
-in one transaction; the worker (scheduler/worker.py) does the Slack side.
+The rules are the pure policy's (domain/escalation_policy.py); this service loads, asks the policy, and commits
+the change with a compare-and-set on the escalation, its audit event and the jobs that tell every surface about
+it, in one transaction. The worker (scheduler/) runs those jobs through each surface's delivery.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from chatbot.config import Config, Group
 from chatbot.domain.errors import UserFacingError
+from chatbot.domain.escalation import (
+    Escalation,
+    EscalationAction,
+    EscalationKind,
+    FactItem,
+    Handoff,
+    NewEscalation,
+    PostRef,
+    Priority,
+    TrailItem,
+)
+from chatbot.domain.escalation_policy import act as policy_act
+from chatbot.domain.escalation_policy import initial_jobs
+from chatbot.domain.jobs import NewJob
 from chatbot.domain.run import RunState
 from chatbot.engine.machine import Engine
-from chatbot.rendering.escape import escape_mrkdwn
+from chatbot.engine.schema import OutcomeKind
 from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock
-from chatbot.storage import EscalationRecord, NewEscalation, NewJob, Store
+from chatbot.storage import Store
 
 UsergroupMembers = Callable[[str], Awaitable[frozenset[str]]]
-
-ACTIONS = {
-    # action: (statuses it applies to, status after, past tense for messages)
-    "acknowledge": (("open",), "acknowledged", "acknowledged"),
-    "claim": (("open", "acknowledged"), "claimed", "claimed"),
-    "return": (("open", "acknowledged", "claimed"), "returned", "returned to Tier 1"),
-    "resolve": (("open", "acknowledged", "claimed"), "resolved", "resolved"),
-}
-FINAL = ("returned", "resolved")
-PRIORITIES = ("high", "normal", "low")
+ESCALATING = (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
 
 
 class NotAMember(UserFacingError):
@@ -42,13 +47,9 @@ class StaleEscalation(UserFacingError):
         super().__init__("Someone else changed this escalation a moment ago; the message shows where it stands now.")
 
 
-def timeout_for(group: Group, priority: str) -> timedelta:
-    minutes = group.high_priority_ack_timeout_minutes if priority == "high" else group.ack_timeout_minutes
+def timeout_for(group: Group, priority: Priority | str) -> timedelta:
+    minutes = group.high_priority_ack_timeout_minutes if priority == Priority.HIGH else group.ack_timeout_minutes
     return timedelta(minutes=minutes)
-
-
-def new_escalation_jobs(escalation_id: str, now: datetime) -> list[NewJob]:
-    return [NewJob("ping", {}, now, escalation_id)]
 
 
 class EscalationService:
@@ -74,82 +75,85 @@ class EscalationService:
             await self.access.check_start(actor, channel or "")
 
     # --- creating ------------------------------------------------------------------------------------------
-    def from_run(
-        self, run_id: str, state: RunState, *, agent_channel: str, agent_message_ts: str | None
-    ) -> NewEscalation | None:
+    def from_run(self, run_id: str, state: RunState, *, agent: PostRef | None) -> NewEscalation | None:
         """The escalation a finished run asks for (escalated / ticket share outcome), or None."""
         step = self.engine.catalog.get(state.current).steps[state.step]
-        if step.outcome is None or step.outcome.kind.value not in ("escalated", "ticket_share"):
+        if step.outcome is None or step.outcome.kind not in ESCALATING:
             return None  # decided before rendering anything: most outcomes do not escalate
         view = self.engine.view(state, include_pii=True)  # Tier 2 may see what Tier 1 views withhold
         out = view.outcome
-        if out is None or out.kind not in ("escalated", "ticket_share") or not out.group:
+        if out is None or not out.group:
             return None
         group = self.config.groups[out.group]
-        checklist = list(out.checklist) + (list(group.checklist) if out.kind == "ticket_share" else [])
-        handoff = {
-            "playbook": view.playbook_title,
-            "summary": out.summary,
-            "reason": out.reason,
-            "partner": out.partner,
-            "trail": [{"question": t.question, "answer": t.answer} for t in view.trail],
-            "facts": [{"label": f.label, "value": f.value} for f in out.needs],
-            "note": out.note,
-            "checklist": checklist,
-            "agent": state.started_by,
-        }
+        checklist = out.checklist + (group.checklist if out.kind == OutcomeKind.TICKET_SHARE else ())
+        handoff = Handoff(
+            summary=out.summary,
+            agent=state.started_by,
+            playbook=view.playbook_title,
+            reason=out.reason,
+            partner=out.partner,
+            note=out.note,
+            trail=tuple(TrailItem(t.question, t.answer) for t in view.trail),
+            facts=tuple(FactItem(f.label, f.value) for f in out.needs),
+            checklist=checklist,
+            fields=state.fields,
+        )
         return NewEscalation(
             id=uuid.uuid4().hex,
-            kind=out.kind,
+            kind=EscalationKind(out.kind),
             group_id=out.group,
-            priority=out.priority or "normal",
+            priority=Priority(out.priority or Priority.NORMAL),
             summary=out.summary,
             handoff=handoff,
             created_by=state.trail[-1].actor if state.trail and state.trail[-1].actor else state.started_by or "",
             run_id=run_id,
-            agent_channel=agent_channel,
-            agent_message_ts=agent_message_ts,
+            agent=agent,
         )
 
+    def first_jobs(self, esc: NewEscalation) -> tuple[NewJob, ...]:
+        """The pings a new escalation starts with: one per surface its group is on."""
+        return initial_jobs(esc.id, self.config.groups[esc.group_id].surfaces, self.clock())
+
     async def manual(
-        self, *, group_id: str, summary: str, priority: str, reference: str, actor: str, channel: str | None
-    ) -> EscalationRecord:
-        """`/escalate`: for what no playbook covers."""
+        self,
+        *,
+        group_id: str,
+        summary: str,
+        priority: str,
+        reference: str,
+        actor: str,
+        channel: str | None,
+        origin: PostRef | None = None,
+    ) -> Escalation:
+        """`/escalate`: for what no playbook covers. `origin`: where it was raised (for the notices)."""
         await self.check_can_escalate(actor, channel)
         if group_id not in self.config.groups:
             raise UserFacingError(f"There is no escalation group '{group_id}'.")
-        if priority not in PRIORITIES:
+        if priority not in tuple(Priority):
             raise UserFacingError("Priority is high, normal or low.")
         now = self.clock()
+        text = summary.strip()
         esc = NewEscalation(
             id=uuid.uuid4().hex,
-            kind="manual",
+            kind=EscalationKind.MANUAL,
             group_id=group_id,
-            priority=priority,
-            summary=summary.strip().splitlines()[0][:150] if summary.strip() else "Escalation",
-            # Hand-off text is mrkdwn-safe, as the engine's views are: what the user typed is escaped here.
-            handoff={
-                "reference": escape_mrkdwn(reference.strip()),
-                "agent": actor,
-                "trail": [],
-                "facts": [],
-                "checklist": [],
-                "note": escape_mrkdwn(summary.strip()),
-            },
+            priority=Priority(priority),
+            summary=text.splitlines()[0][:150] if text else "Escalation",
+            handoff=Handoff(summary=text, agent=actor, reference=reference.strip() or None, note=text),
             created_by=actor,
-            agent_channel=channel,
+            agent=origin,
         )
-        return await self.store.work.create_escalation(esc, new_escalation_jobs(esc.id, now), actor=actor, at=now)
+        return await self.store.escalations.create(esc, self.first_jobs(esc), actor=actor, at=now)
 
     # --- acting on it --------------------------------------------------------------------------------------
     async def is_member(self, group: Group, user: str) -> bool:
-        slack_ids = {self.config.people[p].slack_user for p in group.members}
-        if user in slack_ids:
+        people = {self.config.people[p] for p in group.members}
+        if any(user in (person.slack_user, person.teams_user) for person in people):
             return True
         return bool(group.usergroup) and user in await self.members(group.usergroup or "")
 
-    async def get(self, escalation_id: str) -> tuple[EscalationRecord, Group]:
-        esc = await self.store.work.get_escalation(escalation_id)
+    async def get(self, escalation_id: str) -> tuple[Escalation, Group]:
+        esc = await self.store.escalations.get(escalation_id)
         if esc is None:
             raise UserFacingError("This escalation no longer exists.")
         group = self.config.groups.get(esc.group_id)
@@ -157,7 +161,7 @@ class EscalationService:
             raise UserFacingError(f"The group '{esc.group_id}' is no longer configured.")
         return esc, group
 
-    async def check_member(self, escalation_id: str, actor: str) -> tuple[EscalationRecord, Group]:
+    async def check_member(self, escalation_id: str, actor: str) -> tuple[Escalation, Group]:
         """The escalation and its group, if `actor` may act on it; NotAMember otherwise."""
         esc, group = await self.get(escalation_id)
         if not await self.is_member(group, actor):
@@ -166,37 +170,14 @@ class EscalationService:
 
     async def act(
         self, escalation_id: str, action: str, *, actor: str, version: int, reason: str | None = None
-    ) -> EscalationRecord:
+    ) -> Escalation:
         esc, _group = await self.check_member(escalation_id, actor)
-        allowed, status, _ = ACTIONS[action]
         if esc.version != version:
             raise StaleEscalation()
-        if esc.status not in allowed:
-            raise UserFacingError(f"This escalation is already {esc.status}.")
         now = self.clock()
-        changes: dict[str, Any] = {"status": status}
-        if action in ("claim", "resolve") or (action == "acknowledge" and not esc.handled_by):
-            changes["handled_by"] = actor
-        if action == "return":
-            changes["note"] = (reason or "").strip()
-        jobs = [
-            NewJob("ping_update", {}, now, esc.id),
-            NewJob("notify_agent", {"action": action, "actor": actor, "reason": changes.get("note")}, now, esc.id),
-        ]
-        if esc.agent_message_ts:
-            jobs.append(NewJob("session_update", {}, now, esc.id))
-        saved = await self.store.work.update_escalation(
-            esc.id,
-            expected_version=esc.version,
-            changes=changes,
-            actor=actor,
-            action=f"escalation.{action}",
-            detail={"status": status},
-            at=now,
-            jobs=jobs,
-        )
-        if not saved:
+        change = policy_act(esc, EscalationAction(action), actor=actor, reason=reason, now=now)
+        if not await self.store.escalations.apply(esc, change, actor=actor, at=now):
             raise StaleEscalation()
-        updated = await self.store.work.get_escalation(esc.id)
+        updated = await self.store.escalations.get(esc.id)
         assert updated is not None
         return updated

@@ -81,7 +81,7 @@ class OncallService:
 
     async def listing(self) -> list[GroupStatus]:
         now = self.clock()
-        away = await self.store.work.away(now)
+        away = await self.store.away.current(now)
         statuses = []
         for gid, group in self.config.groups.items():
             members = member_statuses(self.config, group, now, away)
@@ -94,12 +94,12 @@ class OncallService:
         zone, hours = self._zone_of(user)
         start_h, start_m = (int(x) for x in hours.split("-")[0].split(":"))
         until = parse_until(text, now, zone, time(start_h % 24, start_m))
-        await self.store.work.set_away(user, until, now)
+        await self.store.away.set(user, until, now)
         return Away(until, zone)
 
     async def back(self, user: str) -> bool:
         """End `user`'s away mark; False if they had none."""
-        return await self.store.work.clear_away(user, self.clock())
+        return await self.store.away.clear(user, self.clock())
 
     def _zone_of(self, user: str) -> tuple[str, str]:
         """The time zone (and working hours) a person works in, from the configuration; UTC for anyone else."""

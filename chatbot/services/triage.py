@@ -9,13 +9,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chatbot.domain.errors import StaleAnswer, UserFacingError
+from chatbot.domain.escalation import Escalation, NewEscalation, PostRef, Surface
 from chatbot.domain.run import Action, Answer, Back, Cancel, Choose, Continue, Restart, RunState, RunStatus, Submit
 from chatbot.domain.views import View
 from chatbot.engine.machine import Engine
 from chatbot.services.access import AccessPolicy
 from chatbot.services.clock import Clock, system_clock
-from chatbot.services.escalations import FINAL, EscalationService, new_escalation_jobs
-from chatbot.storage import EscalationRecord, NewEscalation, RunRecord, Store
+from chatbot.services.escalations import EscalationService
+from chatbot.storage import RunRecord, Store
 
 RECENT_RUNS = 10_000  # sessions kept in memory (a few kB each)
 
@@ -48,7 +49,12 @@ class Session:
     owner_id: str
     state: RunState
     view: View
-    escalation: EscalationRecord | None = None  # the newest escalation this run made, if any
+    escalation: Escalation | None = None  # the newest escalation this run made, if any
+    surface: Surface = Surface.SLACK
+
+    @property
+    def message(self) -> PostRef | None:
+        return PostRef(self.surface, self.channel_id, self.message_ts) if self.message_ts else None
 
 
 def _action_name(action: Action) -> str:
@@ -88,7 +94,9 @@ class TriageService:
         if self.access is not None:
             await self.access.check_start(actor, channel_id)
 
-    async def start(self, playbook_id: str, *, actor: str, team_id: str, channel_id: str) -> Session:
+    async def start(
+        self, playbook_id: str, *, actor: str, team_id: str, channel_id: str, surface: Surface = Surface.SLACK
+    ) -> Session:
         await self.check_start(actor, channel_id)
         now = self.clock()
         state = self.engine.start(playbook_id, actor, now.isoformat())
@@ -105,6 +113,7 @@ class TriageService:
             owner_id=actor,
             actor=actor,
             at=now,
+            surface=surface.value,
         )
         session = self._session(record, state)
         self._remember(session)
@@ -123,6 +132,10 @@ class TriageService:
             session = replace(session, channel_id=cached.channel_id, message_ts=cached.message_ts)
         self._remember(session)
         return session
+
+    async def load_fresh(self, run_id: str) -> Session:
+        """The run as the database has it now (another process may have moved it on)."""
+        return await self.load(run_id)
 
     async def authorize(self, session: Session, actor: str, where: Where) -> None:
         """May `actor` act on `session` from `where`? Raises NotAllowed or ForeignButton; changes nothing."""
@@ -177,7 +190,7 @@ class TriageService:
             detail=self._detail(current.state, new, action),
             at=now,
             escalation=escalation,
-            jobs=new_escalation_jobs(escalation.id, now) if escalation else (),
+            jobs=self.escalations.first_jobs(escalation) if escalation and self.escalations else (),
         )
         if not saved:
             self._recent.pop(run_id, None)
@@ -186,9 +199,7 @@ class TriageService:
         latest = await self._latest_escalation(run_id) if escalation or current.escalation else None
         if link and current.message_ts:
             await self.store.set_message(run_id, current.channel_id, current.message_ts)
-        session = Session(
-            current.run_id, current.channel_id, current.message_ts, current.owner_id, new, self.engine.view(new), latest
-        )
+        session = replace(current, state=new, view=self.engine.view(new), escalation=latest)
         self._remember(session)
         return session
 
@@ -206,14 +217,13 @@ class TriageService:
             # It may have been resolved or returned since: ask afresh. A run with none cannot have gained one
             # elsewhere without its version moving on, and then `current` was read afresh anyway.
             existing = await self._latest_escalation(current.run_id)
-            if existing is not None and existing.status not in FINAL:
+            if existing is not None and not existing.status.final:
                 return None
-        return self.escalations.from_run(
-            current.run_id, new, agent_channel=current.channel_id, agent_message_ts=current.message_ts
-        )
+        agent = current.message or PostRef(current.surface, current.channel_id, "")
+        return self.escalations.from_run(current.run_id, new, agent=agent)
 
-    async def _latest_escalation(self, run_id: str) -> EscalationRecord | None:
-        found = await self.store.work.escalations_for_run(run_id)
+    async def _latest_escalation(self, run_id: str) -> Escalation | None:
+        found = await self.store.escalations.for_run(run_id)
         return found[-1] if found else None
 
     async def attach_message(self, run_id: str, channel_id: str, message_ts: str) -> None:
@@ -222,9 +232,16 @@ class TriageService:
         if cached is not None:
             self._recent[run_id] = replace(cached, channel_id=channel_id, message_ts=message_ts)
 
-    def _session(self, record: RunRecord, state: RunState, escalation: EscalationRecord | None = None) -> Session:
+    def _session(self, record: RunRecord, state: RunState, escalation: Escalation | None = None) -> Session:
         return Session(
-            record.id, record.channel_id, record.message_ts, record.owner_id, state, self.engine.view(state), escalation
+            record.id,
+            record.channel_id,
+            record.message_ts,
+            record.owner_id,
+            state,
+            self.engine.view(state),
+            escalation,
+            Surface(record.surface),
         )
 
     def _detail(self, before: RunState, after: RunState, action: Action) -> dict[str, Any]:

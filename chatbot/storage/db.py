@@ -83,6 +83,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     `options=-c name=value` in the URL (e.g. `-csearch_path=chatbot`) become asyncpg server settings.
     """
     parsed = make_url(normalize_url(url))
+    foreign_keys = kwargs.pop("sqlite_foreign_keys", True)
     if parsed.get_backend_name() == "sqlite":
         # One connection: SQLite has one writer anyway, and connections queueing in SQLAlchemy's pool are cheap
         # where connections queueing on SQLite's file lock sleep in its busy handler (seconds under load).
@@ -90,7 +91,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(parsed, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(
+            engine.sync_engine, "connect", lambda c, r: _sqlite_on_connect(c, r, foreign_keys=bool(foreign_keys))
+        )
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -148,13 +151,15 @@ def _pg_options(options: str) -> dict[str, str]:
     return settings
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any, *, foreign_keys: bool = True) -> None:
     # Let SQLAlchemy emit BEGIN (see _sqlite_on_begin): the driver's legacy mode skips it for DDL and SELECT.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        # Off only for migrations: SQLite changes a table by copying it, and dropping the old copy would delete
+        # (or refuse, for) the rows pointing at it; the migration checks the keys once it is done.
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
         cursor.execute("PRAGMA journal_mode")
         mode = str(cursor.fetchone()[0]).lower()

@@ -30,12 +30,16 @@ from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
 from chatbot.storage.records import RunRecord
 from chatbot.storage.sqlite_inline import InlineSqlite
+from chatbot.storage.tables import audit_events, runs
 
 T = TypeVar("T")
 
 PG_SAVE_POOL_SIZE = 20
 PG_IDLE_SECONDS = 300.0  # connections idle this long are closed, as SQLAlchemy's pool_recycle does
 
+
+# Column lists come from the table definitions, so the short way cannot drift from the schema.
+RUN_COLUMNS: tuple[str, ...] = tuple(column.name for column in runs.columns)
 _PG_SAVE = """
 WITH saved AS (
     UPDATE runs SET state_json = $3, version = $4, status = $5, updated_at = $6
@@ -45,25 +49,12 @@ WITH saved AS (
 INSERT INTO audit_events (run_id, at, actor, action, detail_json)
 SELECT id, $6, $7, $8, $9 FROM saved
 """
-
-RUN_COLUMNS = (
-    "id",
-    "playbook_id",
-    "playbook_version",
-    "state_json",
-    "version",
-    "status",
-    "team_id",
-    "channel_id",
-    "message_ts",
-    "owner_id",
-    "created_at",
-    "updated_at",
-)
+_AUDIT_COLUMNS = ("run_id", "at", "actor", "action", "detail_json")
+assert set(_AUDIT_COLUMNS) == {c.name for c in audit_events.columns} - {"id"}
 _PG_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = $1"
 _SQLITE_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?"
 _SQLITE_UPDATE = "UPDATE runs SET state_json = ?, version = ?, status = ?, updated_at = ? WHERE id = ? AND version = ?"
-_SQLITE_AUDIT = "INSERT INTO audit_events (run_id, at, actor, action, detail_json) VALUES (?, ?, ?, ?, ?)"
+_SQLITE_AUDIT = f"INSERT INTO audit_events ({', '.join(_AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:

@@ -62,7 +62,7 @@ async def downgrade(url: str, revision: str) -> None:
 
 async def _run(url: str, direction: str, revision: str) -> None:
     config = alembic_config(url)
-    engine = create_engine(url)
+    engine = create_engine(url, sqlite_foreign_keys=False)
     try:
         async with engine.connect() as connection:
             # SQLite: take the write lock before Alembic reads its version table, so two migrators queue up.
@@ -71,6 +71,10 @@ async def _run(url: str, direction: str, revision: str) -> None:
                 if connection.dialect.name == "postgresql":
                     await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
                 await connection.run_sync(_command, config, direction, revision)
+                if connection.dialect.name == "sqlite":
+                    broken = (await connection.execute(text("PRAGMA foreign_key_check"))).fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left {len(broken)} rows with a broken foreign key: {broken[:3]}")
     finally:
         await engine.dispose()
 

@@ -20,6 +20,7 @@ class RunRecord:
     state_json: str
     version: int
     status: str
+    surface: str
     team_id: str
     channel_id: str
     message_ts: str | None
@@ -36,6 +37,7 @@ class RunRecord:
             state_json=row.state_json,
             version=row.version,
             status=row.status,
+            surface=row.surface,
             team_id=row.team_id,
             channel_id=row.channel_id,
             message_ts=row.message_ts,

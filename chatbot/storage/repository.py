@@ -10,10 +10,16 @@ from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from chatbot.domain.escalation import NewEscalation
+from chatbot.domain.jobs import NewJob
+from chatbot.storage.away import AwayRepo
 from chatbot.storage.db import ping
+from chatbot.storage.escalations import EscalationRepo, escalation_values
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import PG_SAVE_POOL_SIZE, HotPath
+from chatbot.storage.jobs import JobRepo, job_values
 from chatbot.storage.records import AuditRecord, RunRecord
+from chatbot.storage.rows import audit_row, to_json
 from chatbot.storage.tables import (
     AuditEventRow,
     ProcessedEventRow,
@@ -24,15 +30,6 @@ from chatbot.storage.tables import (
     runs,
 )
 from chatbot.storage.tables import jobs as jobs_table
-from chatbot.storage.work import (
-    NewEscalation,
-    NewJob,
-    WorkStore,
-    audit_row,
-    escalation_values,
-    job_values,
-    to_json,
-)
 
 
 def _aware(at: datetime) -> datetime:
@@ -68,7 +65,9 @@ class Store:
         """`save_pool_size`: on PostgreSQL, the connections of the per-click save's own pool."""
         self.engine = engine
         self._pool = FairPool(engine)
-        self.work = WorkStore(self._pool, engine.dialect.name)
+        self.escalations = EscalationRepo(self._pool)
+        self.jobs = JobRepo(self._pool, engine.dialect.name)
+        self.away = AwayRepo(self._pool)
         self._hot = HotPath(self._pool, save_pool_size)
 
     # Runs
@@ -87,6 +86,7 @@ class Store:
         owner_id: str,
         actor: str,
         at: datetime,
+        surface: str = "slack",
     ) -> RunRecord:
         """Insert a run and its "start" audit event; a duplicate `run_id` raises `IntegrityError`."""
         at = _aware(at)
@@ -97,6 +97,7 @@ class Store:
             state_json=state_json,
             version=version,
             status=status,
+            surface=surface,
             team_id=team_id,
             channel_id=channel_id,
             message_ts=None,

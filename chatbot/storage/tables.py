@@ -14,6 +14,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from chatbot.domain.escalation import EscalationStatus, Surface
+from chatbot.domain.jobs import JobStatus
 from chatbot.domain.run import RunStatus
 
 NAMING_CONVENTION = {
@@ -25,6 +27,8 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES: tuple[str, ...] = tuple(status.value for status in RunStatus)
+SURFACES: tuple[str, ...] = tuple(surface.value for surface in Surface)
+ID = 255  # ids of people, channels and messages: Teams' are far longer than Slack's
 
 
 def new_run_id() -> str:
@@ -75,15 +79,17 @@ class RunRow(Base):
     state_json: Mapped[str] = mapped_column(Text)
     version: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
-    team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
-    message_ts: Mapped[str | None] = mapped_column(String(32))
-    owner_id: Mapped[str] = mapped_column(String(32))
+    surface: Mapped[str] = mapped_column(String(16), server_default="slack")
+    team_id: Mapped[str] = mapped_column(String(ID))
+    channel_id: Mapped[str] = mapped_column(String(ID))
+    message_ts: Mapped[str | None] = mapped_column(String(ID))
+    owner_id: Mapped[str] = mapped_column(String(ID))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     __table_args__ = (
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in RUN_STATUSES)})", name="status"),
+        CheckConstraint(f"surface IN ({', '.join(repr(s) for s in SURFACES)})", name="surface"),
         Index("ix_runs_status", "status"),
         Index("ix_runs_channel_id_message_ts", "channel_id", "message_ts"),
     )
@@ -97,7 +103,7 @@ class AuditEventRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     run_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("runs.id"))
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(ID))
     action: Mapped[str] = mapped_column(String(64))
     detail_json: Mapped[str] = mapped_column(Text)
 
@@ -115,8 +121,8 @@ class ProcessedEventRow(Base):
     __table_args__ = (Index("ix_processed_events_at", "at"),)
 
 
-ESCALATION_STATUSES = ("open", "acknowledged", "claimed", "returned", "resolved")
-JOB_STATUSES = ("pending", "done", "failed")
+ESCALATION_STATUSES: tuple[str, ...] = tuple(status.value for status in EscalationStatus)
+JOB_STATUSES: tuple[str, ...] = tuple(status.value for status in JobStatus)
 
 
 class EscalationRow(Base):
@@ -134,12 +140,12 @@ class EscalationRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     version: Mapped[int]
     tier: Mapped[int]  # the fallback tier pinged last; -1 before the first ping; len(tiers) = everyone
-    created_by: Mapped[str] = mapped_column(String(32))
-    agent_channel: Mapped[str | None] = mapped_column(String(32))
-    agent_message_ts: Mapped[str | None] = mapped_column(String(32))
-    ping_channel: Mapped[str | None] = mapped_column(String(32))
-    ping_ts: Mapped[str | None] = mapped_column(String(32))
-    handled_by: Mapped[str | None] = mapped_column(String(32))
+    person: Mapped[str | None] = mapped_column(String(64))  # asked first by name; the group is the fallback
+    created_by: Mapped[str] = mapped_column(String(ID))
+    agent_surface: Mapped[str | None] = mapped_column(String(16))
+    agent_channel: Mapped[str | None] = mapped_column(String(ID))
+    agent_message_ts: Mapped[str | None] = mapped_column(String(ID))
+    handled_by: Mapped[str | None] = mapped_column(String(ID))
     note: Mapped[str | None] = mapped_column(Text)  # e.g. the reason for returning it to Tier 1
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -149,6 +155,18 @@ class EscalationRow(Base):
         Index("ix_escalations_status", "status"),
         Index("ix_escalations_run_id", "run_id"),
     )
+
+
+class EscalationPostRow(Base):
+    """Where an escalation's ping was posted, on each surface its group is on (its thread holds the reminders)."""
+
+    __tablename__ = "escalation_posts"
+
+    escalation_id: Mapped[str] = mapped_column(String(32), ForeignKey("escalations.id"), primary_key=True)
+    surface: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(ID))
+    message_id: Mapped[str] = mapped_column(String(ID))
+    created_at: Mapped[datetime]
 
 
 class JobRow(Base):
@@ -166,6 +184,8 @@ class JobRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    attempt_started_at: Mapped[datetime | None]  # when an attempt began its side effect (wall clock)
+    key: Mapped[str | None] = mapped_column(String(255))  # unique when set: "this job exists once"
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
 
@@ -173,6 +193,7 @@ class JobRow(Base):
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in JOB_STATUSES)})", name="status"),
         Index("ix_jobs_status_due_at", "status", "due_at"),
         Index("ix_jobs_escalation_id", "escalation_id"),
+        Index("ix_jobs_key", "key", unique=True),
     )
 
 
@@ -181,7 +202,7 @@ class AwayRow(Base):
 
     __tablename__ = "away_marks"
 
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     until: Mapped[datetime | None]
     set_at: Mapped[datetime]
 
@@ -191,5 +212,6 @@ runs = RunRow.__table__
 audit_events = AuditEventRow.__table__
 processed_events = ProcessedEventRow.__table__
 escalations = EscalationRow.__table__
+escalation_posts = EscalationPostRow.__table__
 jobs = JobRow.__table__
 away_marks = AwayRow.__table__

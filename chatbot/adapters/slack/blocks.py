@@ -11,9 +11,9 @@ from chatbot.adapters.slack.refs import RunRef, encode
 from chatbot.adapters.slack.status import session_status
 from chatbot.adapters.slack.text import code_blocks, shorten, split_text
 from chatbot.config import Group
+from chatbot.domain.escalation import Escalation
 from chatbot.domain.views import OutcomeView, View
 from chatbot.rendering.escape import escape_mrkdwn, markdown_to_mrkdwn
-from chatbot.storage import EscalationRecord
 
 MESSAGE_BLOCK_LIMIT = 50
 TRAIL_SHOWN = 8
@@ -45,7 +45,7 @@ def _sections(mrkdwn: str) -> list[Block]:
 
 
 def session_message(
-    view: View, run_id: str, owner_id: str, groups: Mapping[str, Group], escalation: EscalationRecord | None = None
+    view: View, run_id: str, owner_id: str, groups: Mapping[str, Group], escalation: Escalation | None = None
 ) -> Message:
     """The one message an agent's session lives in; updated in place as they answer."""
     blocks: list[Block] = [kit.header(shorten(view.playbook_title, 150), block_id=session_marker(run_id))]
@@ -80,7 +80,7 @@ def _trail(view: View) -> list[Block]:
     if len(view.trail) > len(shown):
         lines.append(f"_{len(view.trail) - len(shown)} earlier answers (all in the internal note)_")
     for line in shown:
-        lines.append(f"✓ {markdown_to_mrkdwn(line.question)} → *{line.answer}*")
+        lines.append(f"✓ {markdown_to_mrkdwn(line.question)} → *{escape_mrkdwn(line.answer)}*")
     return _sections("\n".join(lines))
 
 
@@ -115,7 +115,7 @@ def _step(view: View, ref: RunRef) -> list[Block]:
     return blocks
 
 
-def _outcome(out: OutcomeView, groups: Mapping[str, Group], escalation: EscalationRecord | None) -> list[Block]:
+def _outcome(out: OutcomeView, groups: Mapping[str, Group], escalation: Escalation | None) -> list[Block]:
     head = f"*Outcome: {KIND_LABELS.get(out.kind, out.kind)}*"
     if out.priority:
         head += f" · priority *{out.priority}*"
@@ -124,9 +124,9 @@ def _outcome(out: OutcomeView, groups: Mapping[str, Group], escalation: Escalati
         head += f"\nRefer to: {escape_mrkdwn(out.referred_to)}"
     blocks: list[Block] = [*_sections(head)]
     blocks.extend(_sections("*Customer reply* (copy into the ticket):"))
-    blocks.extend(kit.section(piece) for piece in code_blocks(out.reply))
+    blocks.extend(kit.section(piece) for piece in code_blocks(escape_mrkdwn(out.reply)))
     blocks.extend(_sections("*Internal note* (paste as a private note):"))
-    blocks.extend(kit.section(piece) for piece in code_blocks(out.note))
+    blocks.extend(kit.section(piece) for piece in code_blocks(escape_mrkdwn(out.note)))
     status = session_status(escalation, groups.get(escalation.group_id)) if escalation else None
     blocks.extend(_sections(status or _next_steps(out, groups)))
     return blocks

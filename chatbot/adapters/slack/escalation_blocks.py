@@ -12,14 +12,13 @@ from chatbot.adapters.slack import ids, kit
 from chatbot.adapters.slack.blocks import MESSAGE_BLOCK_LIMIT, Message
 from chatbot.adapters.slack.kit import Block
 from chatbot.adapters.slack.refs import ChannelRef, EscRef, encode
-from chatbot.adapters.slack.status import status_line
+from chatbot.adapters.slack.status import status_line, where
 from chatbot.adapters.slack.text import code_blocks, split_text
-from chatbot.config import Group
-from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.availability import Targets
-from chatbot.services.escalations import ACTIONS, FINAL
+from chatbot.config import Config, Group
+from chatbot.domain.escalation import Escalation, EscalationAction, EscalationKind
+from chatbot.domain.escalation_policy import PAST, Targets, allowed_actions
+from chatbot.rendering.escape import escape_mrkdwn, markdown_to_mrkdwn
 from chatbot.services.oncall import GroupStatus
-from chatbot.storage import EscalationRecord
 
 PRIORITY_ICONS = {"high": ":red_circle:", "normal": ":large_yellow_circle:", "low": ":white_circle:"}
 
@@ -29,69 +28,81 @@ def _sections(text: str, block_id: str | None = None) -> list[Block]:
     return [kit.section(p, block_id=block_id if i == 0 else None) for i, p in enumerate(pieces)]
 
 
-def mentions(targets: Targets, group: Group) -> str:
+BUTTONS = {
+    EscalationAction.ACKNOWLEDGE: ("Acknowledge", ids.ESC_ACK, "primary"),
+    EscalationAction.CLAIM: ("Claim", ids.ESC_CLAIM, None),
+    EscalationAction.RETURN: ("Return to Tier 1", ids.ESC_RETURN, None),
+    EscalationAction.RESOLVE: ("Resolve", ids.ESC_RESOLVE, None),
+}
+
+
+def mentions(targets: Targets, group: Group, config: Config) -> str:
     # Only code we control builds mention tokens, from ids in the configuration.
     if targets.everyone and group.usergroup:
         return f"<!subteam^{group.usergroup}>"
-    return " ".join(f"<@{user}>" for user in targets.users)
+    users = [config.people[p].slack_user for p in targets.people]
+    named = [f"<@{u}>" for u in users if u]
+    unreachable = [
+        escape_mrkdwn(n) for p, n in zip(targets.people, targets.names, strict=True) if not config.people[p].slack_user
+    ]
+    return " ".join(named + unreachable)
 
 
-def _buttons(esc: EscalationRecord) -> list[Block]:
-    if esc.status in FINAL:
+def _buttons(esc: Escalation) -> list[Block]:
+    actions = allowed_actions(esc.status)
+    if not actions:
         return []
     value = encode(EscRef(esc.id, esc.version))
-    spec = [
-        ("acknowledge", "Acknowledge", ids.ESC_ACK, "primary"),
-        ("claim", "Claim", ids.ESC_CLAIM, None),
-        ("return", "Return to Tier 1", ids.ESC_RETURN, None),
-        ("resolve", "Resolve", ids.ESC_RESOLVE, None),
-    ]
-    buttons = [
-        kit.button(label, action_id, value, style)
-        for action, label, action_id, style in spec
-        if esc.status in ACTIONS[action][0]
-    ]
+    buttons = [kit.button(BUTTONS[a][0], BUTTONS[a][1], value, BUTTONS[a][2]) for a in actions]
     return [kit.actions("esc-actions", buttons)]
 
 
 def ping_message(
-    esc: EscalationRecord, group: Group, targets: Targets | None, permalink: str | None, marker: str
+    esc: Escalation,
+    group: Group,
+    config: Config,
+    targets: Targets | None,
+    permalink: str | None,
+    marker: str,
 ) -> Message:
     """The root ping in the group's channel. `targets` is None when re-rendering it for a status change."""
     h = esc.handoff
-    icon = PRIORITY_ICONS.get(esc.priority, "")
-    kind = {"ticket_share": "Ticket share", "manual": "Escalation (by hand)"}.get(esc.kind, "Escalation")
-    head = f":rotating_light: *{kind} to {escape_mrkdwn(group.name)}* · {icon} priority *{esc.priority}*"
+    icon = PRIORITY_ICONS.get(esc.priority.value, "")
+    kind = {EscalationKind.TICKET_SHARE: "Ticket share", EscalationKind.MANUAL: "Escalation (by hand)"}.get(
+        esc.kind, "Escalation"
+    )
+    head = f":rotating_light: *{kind} to {escape_mrkdwn(group.name)}* · {icon} priority *{esc.priority.value}*"
     if targets is not None:
-        head += f"\n{mentions(targets, group)} ({targets.label(group)})"
+        head += f"\n{mentions(targets, group, config)} ({targets.label})"
         if targets.warning:
             head += f"\n:warning: {targets.warning}"
     blocks: list[Block] = [*_sections(head, block_id=marker)]
     about = [f"*{escape_mrkdwn(esc.summary)}*"]
-    if h.get("reason"):
-        about.append(f"Why: {escape_mrkdwn(h['reason'])}")
-    if h.get("partner"):
-        about.append(f"Partner: {escape_mrkdwn(h['partner'])}")
-    about.append(f"Agent: <@{h.get('agent') or esc.created_by}> · ref `{(esc.run_id or esc.id)[:8]}`")
-    if h.get("reference"):
-        about.append(f"Case: {h['reference']}")
-    if h.get("playbook"):
-        about.append(f"Playbook: {escape_mrkdwn(h['playbook'])}")
+    if h.reason:
+        about.append(f"Why: {escape_mrkdwn(h.reason)}")
+    if h.partner:
+        about.append(f"Partner: {escape_mrkdwn(h.partner)}")
+    about.append(f"Agent: <@{esc.agent_id}> · ref `{(esc.run_id or esc.id)[:8]}`")
+    if h.reference:
+        about.append(f"Case: {escape_mrkdwn(h.reference)}")
+    if h.playbook:
+        about.append(f"Playbook: {escape_mrkdwn(h.playbook)}")
     if permalink:
         about.append(f"<{permalink}|Open the agent's session>")
     blocks.extend(_sections("\n".join(about)))
-    if h.get("facts"):
-        blocks.extend(
-            _sections("*What Tier 2 needs*\n" + "\n".join(f"• {f['label']}: {f['value']}" for f in h["facts"]))
-        )
-    if h.get("trail"):
-        lines = [f"{i}. {t['question']} → *{t['answer']}*" for i, t in enumerate(h["trail"], 1)]
+    if h.facts:
+        facts = "\n".join(f"• {escape_mrkdwn(f.label)}: {escape_mrkdwn(f.value)}" for f in h.facts)
+        blocks.extend(_sections("*What Tier 2 needs*\n" + facts))
+    if h.trail:
+        lines = [
+            f"{i}. {markdown_to_mrkdwn(t.question)} → *{escape_mrkdwn(t.answer)}*" for i, t in enumerate(h.trail, 1)
+        ]
         blocks.extend(_sections("*Path taken*\n" + "\n".join(lines)))
-    if h.get("note"):
+    if h.note:
         blocks.extend(_sections("*Internal note*"))
-        blocks.extend(kit.section(piece) for piece in code_blocks(h["note"]))
-    if h.get("checklist"):
-        blocks.extend(_sections("*Checklist*\n" + "\n".join(f"☐ {escape_mrkdwn(c)}" for c in h["checklist"])))
+        blocks.extend(kit.section(piece) for piece in code_blocks(escape_mrkdwn(h.note)))
+    if h.checklist:
+        blocks.extend(_sections("*Checklist*\n" + "\n".join(f"☐ {escape_mrkdwn(c)}" for c in h.checklist)))
     blocks.append(kit.context(status_line(esc, group)))
     blocks.extend(_buttons(esc))
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
@@ -104,11 +115,11 @@ def ping_message(
 
 
 def reescalation_message(
-    esc: EscalationRecord, group: Group, targets: Targets, waited_minutes: int, marker: str
+    esc: Escalation, group: Group, config: Config, targets: Targets, waited_minutes: int, marker: str
 ) -> Message:
     text = (
-        f":alarm_clock: Not acknowledged after {waited_minutes} min: {mentions(targets, group)} "
-        f"({targets.label(group)}), can you take this one?"
+        f":alarm_clock: Not acknowledged after {waited_minutes} min: {mentions(targets, group, config)} "
+        f"({targets.label}), can you take this one?"
     )
     if targets.warning:
         text += f"\n:warning: {targets.warning}"
@@ -116,22 +127,20 @@ def reescalation_message(
 
 
 def agent_notice(
-    esc: EscalationRecord, group: Group, action: str, actor: str, reason: str | None, marker: str
+    esc: Escalation, group: Group, action: EscalationAction, actor: str, reason: str | None, marker: str
 ) -> Message:
-    past = ACTIONS[action][2]
-    agent = esc.handoff.get("agent") or esc.created_by
-    text = f"<@{agent}> your escalation to *{escape_mrkdwn(group.name)}* was *{past}* by <@{actor}>."
-    if action == "return" and reason:
+    past = PAST[action]
+    text = f"<@{esc.agent_id}> your escalation to *{escape_mrkdwn(group.name)}* was *{past}* by <@{actor}>."
+    if action == EscalationAction.RETURN and reason:
         text += f"\nReason: {escape_mrkdwn(reason)}"
     return Message(f"Escalation {past}", [*_sections(text, block_id=marker)])
 
 
-def undeliverable_notice(esc: EscalationRecord, group: Group, *, first: bool, error: str, marker: str) -> Message:
+def undeliverable_notice(esc: Escalation, group: Group, *, first: bool, error: str, marker: str) -> Message:
     """The ping (or a reminder) could not be posted in the group's channel, for good: the agent must know."""
-    agent = esc.handoff.get("agent") or esc.created_by
     what = "could not be posted" if first else "was posted, but a reminder to the next people in line could not be"
     text = (
-        f":warning: <@{agent}> your escalation to *{escape_mrkdwn(group.name)}* {what} in <#{group.channel}>: "
+        f":warning: <@{esc.agent_id}> your escalation to *{escape_mrkdwn(group.name)}* {what}{where(group)}: "
         f"{escape_mrkdwn(error)}."
     )
     if first:
@@ -147,14 +156,12 @@ def oncall_listing(statuses: Sequence[GroupStatus]) -> Message:
     for status in statuses:
         group, members, targets = status.group, status.members, status.targets
         available = ", ".join(escape_mrkdwn(s.name) for s in members if s.available) or "nobody"
-        lines.append(f"*{escape_mrkdwn(group.name)}* (<#{group.channel}>) · available now: {available}")
+        lines.append(f"*{escape_mrkdwn(group.name)}*{where(group)} · available now: {available}")
         away = [f"{escape_mrkdwn(s.name)} ({s.reason})" for s in members if not s.available]
         if away:
             lines.append(f"    unavailable: {', '.join(dict.fromkeys(away))}")
         who = ", ".join(escape_mrkdwn(n) for n in targets.names)
-        lines.append(
-            f"    a ping now goes to: {who} ({targets.label(group)})" + (" :warning:" if targets.warning else "")
-        )
+        lines.append(f"    a ping now goes to: {who} ({targets.label})" + (" :warning:" if targets.warning else ""))
     lines.append(
         "_`/oncall away [until]` marks you away (e.g. `away 17:00`, `away 2h`, `away 2026-12-01`); "
         "`/oncall back` ends it._"

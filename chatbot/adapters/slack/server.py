@@ -156,7 +156,7 @@ def build_web_app(front: SlackFront | None, store: Store, metrics: Metrics) -> w
     async def metrics_endpoint(_request: web.Request) -> web.Response:
         try:
             metrics.active_runs.set(await store.count_active_runs())
-            metrics.pending_jobs.set(await store.work.count_jobs("pending"))
+            metrics.pending_jobs.set(await store.jobs.count("pending"))
         except Exception:  # the metrics page must still render when the database is down
             log.warning("could not count active runs for /metrics", exc_info=True)
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -14,6 +14,7 @@ from chatbot.adapters.slack.payload import BlockActions, SlashCommand, ViewSubmi
 from chatbot.adapters.slack.refs import ChannelRef, EscRef, decode
 from chatbot.adapters.slack.sessions import failure_notifier
 from chatbot.domain.errors import UserFacingError
+from chatbot.domain.escalation import Surface
 from chatbot.rendering.escape import escape_mrkdwn
 from chatbot.services.escalations import StaleEscalation
 
@@ -23,9 +24,10 @@ MODAL_FAILED = ":warning: Slack did not open the form (ref `{ref}`): it may have
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def refresh(escalation_id: str) -> None:
         esc, group = await deps.escalations.get(escalation_id)
-        if esc.ping_channel and esc.ping_ts:
-            msg = ping_message(esc, group, None, None, "ping")
-            await deps.gateway.update_message(esc.ping_channel, esc.ping_ts, msg.text, msg.blocks)
+        post = esc.post_on(Surface.SLACK)
+        if post is not None:
+            msg = ping_message(esc, group, deps.config, None, None, "ping")
+            await deps.gateway.update_message(post.channel, post.message_id, msg.text, msg.blocks)
 
     @app.action(ids.ESC_ACTION)
     async def press(ack: AsyncAck, context: AsyncBoltContext) -> None:

@@ -1,0 +1,176 @@
+"""Escalations and where their pings were posted: plain domain records in and out, each method one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatbot.domain.escalation import (
+    Escalation,
+    EscalationKind,
+    EscalationStatus,
+    Handoff,
+    NewEscalation,
+    PostRef,
+    Priority,
+    Surface,
+)
+from chatbot.domain.escalation_policy import Change
+from chatbot.domain.jobs import NewJob
+from chatbot.storage.gate import FairPool
+from chatbot.storage.jobs import Write, add_jobs
+from chatbot.storage.rows import audit_row, to_json
+from chatbot.storage.tables import EscalationPostRow, EscalationRow, escalation_posts
+
+
+def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
+    return {
+        "id": esc.id,
+        "run_id": esc.run_id,
+        "kind": esc.kind.value,
+        "group_id": esc.group_id,
+        "priority": esc.priority.value,
+        "summary": esc.summary,
+        "handoff_json": to_json(esc.handoff.to_dict()),
+        "status": EscalationStatus.OPEN.value,
+        "version": 0,
+        "tier": -1,
+        "person": esc.person,
+        "created_by": esc.created_by,
+        "agent_surface": esc.agent.surface.value if esc.agent else None,
+        "agent_channel": esc.agent.channel if esc.agent else None,
+        "agent_message_ts": esc.agent.message_id or None if esc.agent else None,
+        "handled_by": None,
+        "note": None,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escalation:
+    agent = None
+    if row.agent_surface and row.agent_channel:
+        agent = PostRef(Surface(row.agent_surface), row.agent_channel, row.agent_message_ts or "")
+    return Escalation(
+        id=row.id,
+        run_id=row.run_id,
+        kind=EscalationKind(row.kind),
+        group_id=row.group_id,
+        priority=Priority(row.priority),
+        summary=row.summary,
+        handoff=Handoff.from_dict(json.loads(row.handoff_json)),
+        status=EscalationStatus(row.status),
+        version=row.version,
+        tier=row.tier,
+        created_by=row.created_by,
+        agent=agent,
+        person=row.person,
+        handled_by=row.handled_by,
+        note=row.note,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        posts={Surface(p.surface): PostRef(Surface(p.surface), p.channel, p.message_id) for p in posts},
+    )
+
+
+def _fields(change: Change) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if change.status is not None:
+        values["status"] = change.status.value
+    if change.tier is not None:
+        values["tier"] = change.tier
+    if change.handled_by is not None:
+        values["handled_by"] = change.handled_by
+    if change.note is not None:
+        values["note"] = change.note
+    return values
+
+
+async def _add_post(session: AsyncSession, escalation_id: str, post: PostRef, at: datetime) -> None:
+    values = {
+        "escalation_id": escalation_id,
+        "surface": post.surface.value,
+        "channel": post.channel,
+        "message_id": post.message_id,
+        "created_at": at,
+    }
+    await session.execute(insert(escalation_posts).values(values))
+
+
+class EscalationRepo:
+    def __init__(self, pool: FairPool) -> None:
+        self._pool = pool
+
+    async def create(self, esc: NewEscalation, jobs: Sequence[NewJob], *, actor: str, at: datetime) -> Escalation:
+        """An escalation raised by hand, with its first jobs and audit event."""
+        async with self._pool.session_begin() as session:
+            session.add(EscalationRow(**escalation_values(esc, at)))
+            await session.flush()
+            await add_jobs(session, jobs, at)
+            session.add(audit_row(esc.run_id, at, actor, "escalate", {"escalation": esc.id, "group": esc.group_id}))
+        found = await self.get(esc.id)
+        assert found is not None
+        return found
+
+    async def get(self, escalation_id: str) -> Escalation | None:
+        async with self._pool.session() as session:
+            row = await session.get(EscalationRow, escalation_id)
+            if row is None:
+                return None
+            posts = (
+                await session.scalars(select(EscalationPostRow).where(EscalationPostRow.escalation_id == row.id))
+            ).all()
+            return _escalation(row, posts)
+
+    async def for_run(self, run_id: str) -> list[Escalation]:
+        query = select(EscalationRow).where(EscalationRow.run_id == run_id).order_by(EscalationRow.created_at)
+        async with self._pool.session() as session:
+            rows = (await session.scalars(query)).all()
+            if not rows:
+                return []
+            ids = [r.id for r in rows]
+            posts = (
+                await session.scalars(select(EscalationPostRow).where(EscalationPostRow.escalation_id.in_(ids)))
+            ).all()
+            return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
+
+    async def apply(self, esc: Escalation, change: Change, *, actor: str, at: datetime) -> bool:
+        """Compare-and-set on the escalation's version: its new fields, audit event and jobs; False if stale."""
+        async with self._pool.session_begin() as session:
+            statement = (
+                update(EscalationRow)
+                .where(EscalationRow.id == esc.id, EscalationRow.version == esc.version)
+                .values(**_fields(change), version=esc.version + 1, updated_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
+                return False
+            if change.post is not None:
+                await _add_post(session, esc.id, change.post, at)
+            await add_jobs(session, change.jobs, at)
+            detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
+            session.add(audit_row(esc.run_id, at, actor, change.audit or "escalation.change", detail))
+            return True
+
+    def job_write(self, escalation_id: str, change: Change) -> Write:
+        """What a job found out (a ping's post, a new tier), written with the job's completion. No version bump:
+        the buttons already on the ping stay valid."""
+
+        async def write(session: AsyncSession, at: datetime) -> None:
+            fields = _fields(change)
+            if fields:
+                await session.execute(
+                    update(EscalationRow)
+                    .where(EscalationRow.id == escalation_id)
+                    .values(**fields, updated_at=at)
+                    .execution_options(synchronize_session=False)
+                )
+            if change.post is not None:
+                await _add_post(session, escalation_id, change.post, at)
+
+        return write
