@@ -16,6 +16,7 @@ from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.delivery import SlackDelivery
 from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.adapters.slack.lookup import HistoryGate, PostFinder
+from chatbot.adapters.slack.pacing import ChannelPacer
 from chatbot.adapters.slack.updates import MessageUpdates
 from chatbot.config import Config
 from chatbot.domain.escalation import Surface
@@ -108,7 +109,7 @@ class Runtime:
             worker_gateway,
             PostFinder(worker_gateway, history_gate),
             triage.load_fresh,
-            clock,
+            ChannelPacer(clock),
             timeout=worker_timeout,
         )
         jobs = EscalationJobs(config, store, {Surface.SLACK: slack_delivery}, clock, metrics)

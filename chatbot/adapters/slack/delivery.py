@@ -5,8 +5,7 @@
 - A post whose earlier attempt may have got through (a timeout, a crash) is looked for by its marker, in the
   channel's history around that attempt (lookup.py), before it is posted again; an answer that cannot be had yet
   (Slack's history limit, a missing scope) waits rather than guessing.
-- After a 429 on a channel, the other posts for that channel wait their turn, one a second, instead of each
-  meeting a 429 of its own.
+- After a 429 on a channel, the other posts for that channel wait their turn (pacing.py).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -29,11 +28,11 @@ from chatbot.adapters.slack.escalation_blocks import (
 )
 from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.adapters.slack.lookup import Found, PostFinder, Unknown
+from chatbot.adapters.slack.pacing import ChannelPacer
 from chatbot.config import Config, Group
 from chatbot.domain.escalation import Escalation, EscalationAction, PostRef, Surface
 from chatbot.domain.escalation_policy import Targets
 from chatbot.scheduler.worker import JobContext, Permanent, Retry
-from chatbot.services.clock import Clock
 from chatbot.services.triage import Session
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ class SlackDelivery:
         gateway: SlackGateway,
         finder: PostFinder,
         load_session: LoadSession,
-        clock: Clock,
+        pacer: ChannelPacer,
         *,
         timeout: float,
     ) -> None:
@@ -80,10 +79,8 @@ class SlackDelivery:
         self.gateway = gateway
         self.finder = finder
         self.load_session = load_session
-        self.clock = clock
+        self.pacer = pacer
         self.timeout = timeout
-        self._quiet_until: dict[str, datetime] = {}
-        self._next_slot: dict[str, datetime] = {}
 
     # --- the Delivery port ---------------------------------------------------------------------------------
     async def ping(self, esc: Escalation, group: Group, targets: Targets, ctx: JobContext) -> PostRef:
@@ -158,13 +155,15 @@ class SlackDelivery:
             if found is not None:
                 log.info("job %s: found its earlier post %s; not posting again", ctx.job.id, found)
                 return found
-        self._wait_for_channel(channel)
+        wait = self.pacer.wait(channel)
+        if wait > 0:
+            raise Retry(wait, RATE_LIMITED, nothing_done=True, counts=False)
         await ctx.begin_attempt()
         try:
             return await self._slack(ctx, self.gateway.post_message(channel, msg.text, msg.blocks, thread_ts))
         except Retry as retry:
             if retry.reason == RATE_LIMITED:
-                self._quiet_until[channel] = self.clock() + timedelta(seconds=retry.after)
+                self.pacer.limited(channel, retry.after)
             raise
 
     async def _look_back(self, ctx: JobContext, channel: str, thread_ts: str | None, started: datetime) -> str | None:
@@ -182,21 +181,6 @@ class SlackDelivery:
             # other reasons (a missing scope) do, so the agent is told in the end rather than left waiting forever.
             raise Retry(result.retry_after, f"earlier post not confirmed: {result.reason}", counts=not result.transient)
         return None
-
-    def _wait_for_channel(self, channel: str) -> None:
-        """After a 429 on a channel, its other posts wait their turn instead of each meeting a 429 of its own.
-
-        Slack allows about one message per second per channel: posts held back are given one-second slots.
-        """
-        now = self.clock()
-        until = self._quiet_until.get(channel)
-        if until is None or until <= now:
-            self._quiet_until.pop(channel, None)
-            self._next_slot.pop(channel, None)
-            return
-        slot = max(self._next_slot.get(channel, until), until)
-        self._next_slot[channel] = slot + timedelta(seconds=1)
-        raise Retry((slot - now).total_seconds(), RATE_LIMITED, nothing_done=True, counts=False)
 
     # --- Slack's answers as the worker's outcomes --------------------------------------------------------------
     async def _call(self, call: Awaitable[Any]) -> None:
