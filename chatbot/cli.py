@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
+from chatbot import logs
 from chatbot.config import Config, ConfigError, load_config
 from chatbot.domain.errors import PlaybookErrors, UnknownPlaybook
 from chatbot.runtime_errors import SettingsError, StartupError
@@ -207,10 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logs.configure(os.environ.get("LOG_LEVEL", "INFO"))
     try:
         return int(args.func(args))
     except (ConfigError, PlaybookErrors, SettingsError, StartupError) as exc:

@@ -198,12 +198,15 @@ async def running_app(
     config: Config | None = None,
     clock: Clock = system_clock,
     worker_timeout: int = 10,
+    **overrides: Any,
 ) -> AsyncIterator[App]:
+    """`overrides`: Settings fields to set (e.g. slack_timeout=1.0), as the environment would."""
     settings = Settings(
         slack_bot_token=Secret(TOKEN),
         slack_signing_secret=Secret(SECRET),
         slack_api_url=slack.api_url,
         database_url=database_url,
+        **overrides,
     )
     if not normalize_url(database_url).startswith("sqlite"):
         await upgrade(normalize_url(database_url))  # `chatbot migrate`, as a PostgreSQL deployment runs it

@@ -15,6 +15,7 @@ import orjson
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy.exc import DBAPIError
 
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.dispatch import PAYLOAD
@@ -38,6 +39,10 @@ def message_for(error: Exception, deps: SlackDeps, kind: str) -> str:
     if isinstance(error, UserFacingError):
         return escape_mrkdwn(error.message)
     ref = uuid.uuid4().hex[:8]
+    if isinstance(error, DBAPIError):  # busy (SQLite's write lock, waited for 2 s) or unreachable: nothing was saved
+        log.warning("%s: database unavailable (ref %s): %s", kind, ref, type(error.orig).__name__)
+        deps.metrics.errors.labels("database").inc()
+        return f":warning: The database is busy or unreachable: that was not saved (ref `{ref}`). Try again."
     log.error("%s failed (ref %s)", kind, ref, exc_info=error)
     deps.metrics.errors.labels(kind).inc()
     return f":warning: Something went wrong (ref `{ref}`). Try again, or quote the ref to your admin."

@@ -26,7 +26,7 @@ def tell(deps: SlackDeps, payload: Payload | None, text: str) -> None:
 
 def _who_where(payload: Payload | None) -> tuple[str, str]:
     if isinstance(payload, BlockActions):
-        return payload.user.id, payload.channel_id
+        return payload.user.id, payload.channel_of
     if isinstance(payload, SlashCommand):
         return payload.user_id, payload.channel_id
     if isinstance(payload, ViewSubmission):

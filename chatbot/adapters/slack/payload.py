@@ -27,9 +27,56 @@ class Ref(_Loose):
     id: str
 
 
+class _Id(_Loose):
+    id: str | None = None
+
+
 class TeamRef(_Loose):
     id: str | None = None
     enterprise_id: str | None = None
+
+
+class ResponseUrl(_Loose):
+    response_url: str
+    channel_id: str | None = None
+
+
+class _FunctionData(_Loose):
+    execution_id: str | None = None
+    inputs: dict[str, Any] | None = None
+
+
+class BoltFields(_Loose):
+    """What bolt's context builder reads from a body, and recursively from its `event`, `message`,
+    `previous_message`, `item` and `authorizations`, before any listener runs: each must have a shape it can read
+    (it assumes one and raised on others: a list for `response_urls`, a dict or text for `user`...)."""
+
+    user: str | _Id | None = None
+    user_id: str | None = None
+    team: str | TeamRef | None = None
+    team_id: str | None = None
+    enterprise: str | _Id | None = None
+    enterprise_id: str | None = None
+    channel: str | _Id | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    is_enterprise_install: bool | None = None
+    is_ext_shared_channel: bool | None = None
+    authorizations: list[BoltFields] | None = None
+    event: BoltFields | None = None
+    message: BoltFields | None = None
+    previous_message: BoltFields | None = None
+    item: BoltFields | None = None
+    assistant_thread: BoltFields | None = None
+    function_execution_id: str | None = None
+    function_data: _FunctionData | None = None
+    bot_access_token: str | None = None
+    response_url: str | None = None
+    # Present means a list (bolt takes its length), of at most one: bolt's context builder fails on several.
+    response_urls: list[ResponseUrl] = Field(default_factory=list, max_length=1)
+    user_team: str | None = None
+    context_team_id: str | None = None
+    context_enterprise_id: str | None = None
 
 
 class Container(_Loose):
@@ -71,7 +118,7 @@ class ViewState(_Loose):
 
 class ModalView(_Loose):
     id: str | None = None
-    type: str | None = None
+    type: str  # bolt reads it (workflow steps) without looking
     callback_id: str = ""
     private_metadata: str = ""
     state: ViewState = Field(default_factory=ViewState)
@@ -79,25 +126,21 @@ class ModalView(_Loose):
     app_installed_team_id: str | None = None
 
 
-class Event(_Loose):
+class Event(BoltFields):
     type: str
-    user: str | dict[str, Any] | None = None  # an object in user_change / team_join events
-    channel: str | None = None
     ts: str | None = None
-    thread_ts: str | None = None
     text: str | None = None
     bot_id: str | None = None
 
+    @property
+    def channel_id_of(self) -> str:
+        return self.channel if isinstance(self.channel, str) else ""
 
-class _Common(_Loose):
-    """Fields bolt reads from any body, whatever its type: when present they must have the right shape."""
 
-    team: TeamRef | None = None
-    enterprise: TeamRef | None = None
-    authorizations: list[dict[str, Any]] | None = None
+class _Common(BoltFields):
+    """An interaction: what bolt reads, plus what every interaction carries."""
+
     api_app_id: str | None = None
-    is_enterprise_install: bool | None = None
-    response_url: str | None = None
     trigger_id: str | None = None
 
 
@@ -106,8 +149,8 @@ class BlockActions(_Common):
     user: Ref
     actions: list[Action] = Field(min_length=1)
     channel: Ref | None = None
+    team: TeamRef | None = None
     container: Container | None = None
-    message: dict[str, Any] | None = None
     view: ModalView | None = None
 
     @property
@@ -115,18 +158,18 @@ class BlockActions(_Common):
         return self.actions[0]
 
     @property
-    def channel_id(self) -> str:
+    def channel_of(self) -> str:
         """Where the click happened: the message's channel (empty for a click in a modal)."""
         if self.container is not None and self.container.channel_id:
             return self.container.channel_id
-        return self.channel.id if self.channel is not None else ""
+        return self.channel.id if isinstance(self.channel, Ref) else ""
 
     @property
     def message_ts(self) -> str:
         return (self.container.message_ts if self.container is not None else None) or ""
 
     @property
-    def team_id(self) -> str:
+    def team_of(self) -> str:
         return (self.team.id if self.team is not None else None) or ""
 
 
@@ -155,21 +198,16 @@ class OtherInteraction(_Common):
     """An interaction type this app registers no listener for (bolt answers it as unhandled)."""
 
     type: str
-    user: Ref | None = None
-    channel: Ref | None = None
+    user: Ref | None = None  # an object in every interaction Slack sends
     view: ModalView | None = None
-    message: dict[str, Any] | None = None
+    actions: list[dict[str, Any]] | None = Field(default=None, min_length=1)  # bolt takes the first one
 
 
-class EventCallback(_Loose):
+class EventCallback(BoltFields):
     type: Literal["event_callback"]
     event_id: str
     event: Event
-    team_id: str | None = None
-    enterprise_id: str | None = None
-    authorizations: list[dict[str, Any]] | None = None
     api_app_id: str | None = None
-    is_ext_shared_channel: bool | None = None
 
 
 class UrlVerification(_Loose):
@@ -183,7 +221,7 @@ class SslCheck(_Loose):
     ssl_check: str
 
 
-class SlashCommand(_Loose):
+class SlashCommand(BoltFields):
     command: str
     text: str = ""
     user_id: str

@@ -13,6 +13,7 @@ from chatbot.adapters.slack.background import OnFailure
 from chatbot.adapters.slack.blocks import notice, session_marker, session_message
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.lookup import Absent, Found, Unknown
+from chatbot.adapters.slack.newest import show_newest
 from chatbot.adapters.slack.notices import ephemeral_payload
 from chatbot.services.triage import Session
 
@@ -81,8 +82,7 @@ async def _find_lost_post(deps: SlackDeps, session: Session, started: float, res
 
 
 async def update_session(deps: SlackDeps, session: Session, channel: str, ts: str) -> None:
-    msg = session_message(session.view, session.run_id, session.owner_id, deps.groups, session.escalation)
-    await deps.gateway.update_message(channel, ts, msg.text, msg.blocks)
+    await show_newest(deps.gateway, deps.triage.load_fresh, deps.groups, session, channel, ts)
 
 
 def show_session(

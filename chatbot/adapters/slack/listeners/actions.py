@@ -23,7 +23,7 @@ STALE = "Someone (maybe you, with a double click) already answered this step; th
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def apply(ack: AsyncAck, p: BlockActions, ref: RunRef, action: Action) -> None:
-        where = Where(p.channel_id, p.message_ts or None)
+        where = Where(p.channel_of, p.message_ts or None)
         try:
             session = await deps.triage.answer(ref.run_id, action, version=ref.version, actor=p.user.id, where=where)
         except StaleAnswer:
@@ -36,16 +36,16 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         show_session(
             deps,
             session,
-            p.channel_id or session.channel_id,
+            p.channel_of or session.channel_id,
             p.message_ts or session.message_ts or "",
-            on_failure=failure_notifier(deps, response_url=p.response_url, channel=p.channel_id, user=p.user.id),
+            on_failure=failure_notifier(deps, response_url=p.response_url, channel=p.channel_of, user=p.user.id),
         )
 
     def stale(p: BlockActions, run_id: str) -> None:
         """A click on an outdated message: say so, and show the agent where the run really is."""
         tell(deps, p, STALE)
-        if p.channel_id and p.message_ts:
-            refresh_session(deps, run_id, p.channel_id, p.message_ts)
+        if p.channel_of and p.message_ts:
+            refresh_session(deps, run_id, p.channel_of, p.message_ts)
 
     @app.action(ids.CHOICE)
     async def choice(ack: AsyncAck, context: AsyncBoltContext) -> None:
@@ -62,7 +62,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def open_form(ack: AsyncAck, context: AsyncBoltContext) -> None:
         p = payload(context, BlockActions)
         ref = decode(RunRef, p.action.value)
-        where = Where(p.channel_id, p.message_ts or None)
+        where = Where(p.channel_of, p.message_ts or None)
         try:
             session = await deps.triage.open_form(ref.run_id, version=ref.version, actor=p.user.id, where=where)
         except StaleAnswer:
@@ -72,12 +72,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await ack()
         # The form remembers the message it came from, so its submission updates that message whatever this
         # process (or another replica) knows about the run by then.
-        form_ref = RunRef(ref.run_id, ref.version, channel=p.channel_id or None, ts=p.message_ts or None)
+        form_ref = RunRef(ref.run_id, ref.version, channel=p.channel_of or None, ts=p.message_ts or None)
         deps.background.spawn(
             deps.gateway.open_view(p.trigger_id or "", form_modal(session.view, form_ref)),
             what=f"opening form for {ref.run_id}",
             on_failure=failure_notifier(
-                deps, response_url=p.response_url, channel=p.channel_id, user=p.user.id, text=FORM_FAILED
+                deps, response_url=p.response_url, channel=p.channel_of, user=p.user.id, text=FORM_FAILED
             ),
         )
 
@@ -89,9 +89,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             deps,
             ack,
             option.value if option is not None else "",
-            channel=p.channel_id,
+            channel=p.channel_of,
             user=p.user.id,
-            team=p.team_id,
+            team=p.team_of,
             response_url=p.response_url,
         )
         if p.response_url:  # the picker has done its job

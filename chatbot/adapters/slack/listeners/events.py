@@ -23,6 +23,6 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         thread = p.event.thread_ts or p.event.ts
         msg = notice(help_text(deps.config.commands.triage))
         deps.background.spawn(
-            deps.gateway.post_message(p.event.channel or "", "How to use the triage bot", msg.blocks, thread_ts=thread),
+            deps.gateway.post_message(p.event.channel_id_of, "How to use the triage bot", msg.blocks, thread_ts=thread),
             what="mention help",
         )

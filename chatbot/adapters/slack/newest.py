@@ -1,0 +1,39 @@
+"""Make a session message end on the run's newest state, whichever process sends the update.
+
+Within one process, updates to a message go in turn (updates.py). Across processes (replicas, the worker) two
+updates can still cross: A renders version 5, B renders and sends version 6, then A's update lands. So after
+sending, the sender reads the run again; if it moved on meanwhile (or its escalation did), it sends again. The
+last update to land is then always one that was rendered after every change before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from chatbot.adapters.slack.blocks import session_message
+from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.config import Group
+from chatbot.services.triage import Session
+
+ROUNDS = 4  # a run clicked on faster than this many round trips is settled by the next click's update anyway
+
+
+def _stamp(session: Session) -> tuple[int, int | None]:
+    return session.state.version, session.escalation.version if session.escalation else None
+
+
+async def show_newest(
+    gateway: SlackGateway,
+    load: Callable[[str], Awaitable[Session]],
+    groups: Mapping[str, Group],
+    session: Session,
+    channel: str,
+    ts: str,
+) -> None:
+    for _ in range(ROUNDS):
+        msg = session_message(session.view, session.run_id, session.owner_id, groups, session.escalation)
+        await gateway.update_message(channel, ts, msg.text, msg.blocks)
+        latest = await load(session.run_id)
+        if _stamp(latest) == _stamp(session):
+            return
+        session = latest
