@@ -100,6 +100,7 @@ class Worker:
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
         self._periodic_at: datetime | None = None
+        self._soonest: datetime | None = None
 
     def wake(self) -> None:
         """New jobs were written in this process: look now rather than at the next poll."""
@@ -117,8 +118,15 @@ class Worker:
                 continue
             self._wake.clear()
             waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            # A job this process put off comes due before the next poll: wake for it (a look-up waiting for the
+            # history limit, a post waiting for the channel's next second).
+            soonest = self._soonest
+            wait = self.poll_seconds
+            if soonest is not None:
+                wait = min(wait, max((soonest - self.clock()).total_seconds(), 0.01))
+                self._soonest = None
             try:
-                await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(waits, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for w in waits:
                     w.cancel()
@@ -182,6 +190,7 @@ class Worker:
         level = logging.WARNING if retry.counts else logging.INFO  # waiting for a rate limit is routine
         log.log(level, "job %s (%s) retries in %.0f s: %s", job.id, job.kind.value, retry.after, retry.reason)
         due = self.clock() + timedelta(seconds=retry.after)
+        self._soonest = due if self._soonest is None else min(self._soonest, due)
         await self.repo.retry(job.id, self.owner, due, retry.reason, clear_attempt=retry.nothing_done)
 
     async def _give_up(self, job: Job, reason: str, registration: Registration | None) -> None:

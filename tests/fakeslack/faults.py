@@ -71,6 +71,8 @@ class FaultPlan:
         self._failures: defaultdict[str, deque[Fault]] = defaultdict(deque)
         self._delays: dict[str, Delay] = {}
         self.post_message_limiter: TokenBucket | None = None
+        self.history_limiter: TokenBucket | None = None
+        self.history_page: int | None = None
 
     def fail_next(
         self, method: str, status: int = 429, retry_after: int | None = 1, times: int = 1, error: str | None = None
@@ -91,6 +93,8 @@ class FaultPlan:
 
     def clear(self) -> None:
         self._failures.clear()
+        self.history_limiter = None
+        self.history_page = None
         self._delays.clear()
         self.post_message_limiter = None
 
@@ -107,6 +111,18 @@ class FaultPlan:
             if delay.remaining <= 0:
                 del self._delays[method]
         return delay
+
+    def limit_history(self, per_minute: float = 1.0, page: int = 15) -> None:
+        """Slack's 2025 limit for commercially distributed apps outside the Marketplace: conversations.history and
+        .replies once a minute (for the app in the workspace), at most `page` messages a request."""
+        self.history_limiter = TokenBucket(per_minute / 60.0, 1, self._clock)
+        self.history_page = page
+
+    def check_history(self) -> Fault | None:
+        if self.history_limiter is None:
+            return None
+        retry_after = self.history_limiter.try_take("workspace")
+        return None if retry_after is None else Fault(status=429, retry_after=retry_after)
 
     def check_post_message(self, channel: str) -> Fault | None:
         if self.post_message_limiter is None:

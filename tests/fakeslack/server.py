@@ -222,6 +222,10 @@ class FakeSlack:
         else:
             self.workspace.channel_errors[channel] = error
 
+    def refuse_block_types(self, *types: str) -> None:
+        """Answer invalid_blocks to any message with a block of these types (a workspace without them); none clears."""
+        self.workspace.unsupported_blocks = set(types)
+
     def inject_message(self, channel: str, text: str, *, user: str = ids.DEFAULT_USER_ID, **extra: Any) -> JsonDict:
         """A message from a human in ``channel`` (as if typed in Slack); returns the stored message."""
         return self.workspace.inject_message(channel, text, user=user, **extra)
@@ -237,6 +241,10 @@ class FakeSlack:
         """Answer ``method`` ``seconds`` late (``times`` calls, or all). By default the call takes effect at once and
         only the answer is late, so a client timeout leaves e.g. a posted message behind; 0 removes the delay."""
         self.faults.delay(method, seconds, times=times, effect_first=effect_first)
+
+    def limit_history(self, per_minute: float = 1.0, page: int = 15) -> None:
+        """Enforce Slack's history limit for non-Marketplace apps: one read a minute, 15 messages a page."""
+        self.faults.limit_history(per_minute=per_minute, page=page)
 
     def rate_limit_post_message(self, per_second: float = 1.0, burst: int = 3) -> None:
         """Enforce Slack's per-channel chat.postMessage limit (token bucket); excess posts get 429 + Retry-After."""
@@ -292,6 +300,13 @@ class FakeSlack:
         refused = scope_error(method, params, self.scopes)
         if refused is not None:
             return 200, refused, {}
+        if method in ("conversations.history", "conversations.replies"):
+            limited_read = self.faults.check_history()
+            if limited_read is not None:
+                return limited_read.status, limited_read.body(), limited_read.headers()
+            page = self.faults.history_page
+            if page is not None and params.integer("limit", 100) > page:
+                params.values["limit"] = page  # Slack gives no more than its page, whatever was asked
         if method == "chat.postMessage" and params.get("channel"):
             limited: Fault | None = self.faults.check_post_message(str(params.get("channel")))
             if limited is not None:

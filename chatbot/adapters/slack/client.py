@@ -44,7 +44,7 @@ def build_client(
     base_url: str | None,
     session: aiohttp.ClientSession,
     metrics: Metrics,
-    timeout: int = 10,
+    timeout: float = 10,
     *,
     retries: bool = True,
 ) -> AsyncWebClient:
@@ -63,7 +63,7 @@ def build_client(
         token=token,
         base_url=base_url or DEFAULT_API_URL,
         session=session,
-        timeout=timeout,
+        timeout=int(max(timeout, 1)),
         retry_handlers=handlers,
         logger=_sdk_logger(),
     )

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from chatbot.adapters.slack.gateway import SlackGateway
 
-SKEW_SECONDS = 15.0  # our clock against Slack's, each way
+SKEW_SECONDS = 5.0  # our clock against Slack's, each way (both NTP-synced in practice: well under a second)
 PAGE = 15  # the most a page gives apps under the 2025 history limit
 
 
@@ -96,10 +96,15 @@ class PostFinder:
     ) -> LookupResult:
         """Was a message carrying `marker` posted in `channel` (or the thread) by an attempt between `started` and
         `ended` (Unix times, our clock)?"""
-        # Nothing can have been posted after now: a window reaching into the future is read up to now, so a later
-        # look-up reaching further reads again rather than trusting a scan that ended too early.
-        oldest, latest = started - SKEW_SECONDS, min(ended + SKEW_SECONDS, self.wall())
+        oldest, latest = started - SKEW_SECONDS, ended + SKEW_SECONDS
+        if latest > self.wall():
+            # Read only once the window has closed: a scan read earlier could miss a post landing after it.
+            return Unknown(latest - self.wall(), "waiting for the attempt's window to close")
         scans = self._scans.setdefault((channel, thread_ts), [])
+        for seen in scans:  # a marker is one job's: seen anywhere in its window, it is that job's post
+            ts = seen.markers.get(marker)
+            if ts is not None and oldest <= float(ts) <= latest:
+                return Found(ts)
         scan = next((s for s in scans if s.covers(oldest, latest)), None)
         if scan is None:
             scan = _Scan(oldest, latest)

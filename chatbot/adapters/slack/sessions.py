@@ -65,9 +65,10 @@ async def post_session(deps: SlackDeps, session: Session, response_url: str | No
 
 async def _find_lost_post(deps: SlackDeps, session: Session, started: float, response_url: str | None) -> None:
     deadline = time.monotonic() + LOOKUP_PATIENCE
+    ended = time.time()  # the attempt is over: whatever it posted reached Slack by now
     while True:
         found = await deps.finder.find(
-            session.channel_id, session_marker(session.run_id), thread_ts=None, started=started, ended=time.time()
+            session.channel_id, session_marker(session.run_id), thread_ts=None, started=started, ended=ended
         )
         if isinstance(found, Found):
             await deps.triage.attach_message(session.run_id, session.channel_id, found.ts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from ..ids import ts_to_micros
 from ..records import JsonDict, Params, SlackError
 from ..workspace import Workspace
@@ -30,19 +32,32 @@ def _is_top_level(message: JsonDict) -> bool:
     return not thread_ts or thread_ts == message["ts"] or message.get("subtype") == "thread_broadcast"
 
 
+def _page(messages: list[JsonDict], p: Params, default_limit: int) -> tuple[list[JsonDict], bool, str]:
+    """One page from the cursor on, and the cursor of the next page ("" after the last), as Slack pages."""
+    limit = p.integer("limit", default_limit)
+    cursor = p.string("cursor") or ""
+    try:
+        start = int(base64.b64decode(cursor).decode().removeprefix("next:")) if cursor else 0
+    except (ValueError, UnicodeDecodeError):
+        raise SlackError("invalid_cursor") from None
+    page = messages[start : start + limit]
+    more = len(messages) > start + limit
+    following = base64.b64encode(f"next:{start + limit}".encode()).decode() if more else ""
+    return page, more, following
+
+
 def history(ws: Workspace, p: Params) -> JsonDict:
     channel = require_channel(p)
     if channel in ws.channel_errors:
         raise SlackError(ws.channel_errors[channel])
-    limit = p.integer("limit", 100)
     # Newest first, thread replies left out (they live in conversations.replies), as on Slack.
     messages = [m for m in reversed(ws.messages.get(channel, [])) if _is_top_level(m)]
-    messages = _window(messages, p)
+    page, more, following = _page(_window(messages, p), p, 100)
     return {
-        "messages": [public(m) for m in messages[:limit]],
-        "has_more": len(messages) > limit,
+        "messages": [public(m) for m in page],
+        "has_more": more,
         "pin_count": 0,
-        "response_metadata": {"next_cursor": ""},
+        "response_metadata": {"next_cursor": following},
     }
 
 
@@ -51,14 +66,13 @@ def replies(ws: Workspace, p: Params) -> JsonDict:
     ts = str(p.require("ts", "thread_not_found"))
     if ws.find_message(channel, ts) is None:
         raise SlackError("thread_not_found")
-    limit = p.integer("limit", 1000)
     # Oldest first: the parent, then its replies.
     thread = [m for m in ws.messages.get(channel, []) if m["ts"] == ts or m.get("thread_ts") == ts]
-    thread = _window(thread, p)
+    page, more, following = _page(_window(thread, p), p, 1000)
     return {
-        "messages": [public(m) for m in thread[:limit]],
-        "has_more": len(thread) > limit,
-        "response_metadata": {"next_cursor": ""},
+        "messages": [public(m) for m in page],
+        "has_more": more,
+        "response_metadata": {"next_cursor": following},
     }
 
 
