@@ -12,12 +12,19 @@ from chatbot.rendering.templates import Renderer, TemplateProblem
 DEFAULT_TEMPLATES = ("replies/default.j2", "notes/default.j2")
 
 
-def lint(catalog: Catalog, renderer: Renderer, groups: Collection[str] | None = None) -> list[Issue]:
-    """Every error and warning for the catalog. `groups` are the configured escalation groups."""
+def lint(
+    catalog: Catalog,
+    renderer: Renderer,
+    groups: Collection[str] | None = None,
+    only: Collection[str] | None = None,
+) -> list[Issue]:
+    """Every error and warning for the catalog. `groups` are the configured escalation groups. `only`: the ids of
+    the playbooks to check (the others are there for jumps to resolve against); None checks them all."""
     issues: list[Issue] = list(_lint_default_templates(renderer))
     for pb in catalog:
-        issues.extend(_lint_playbook(pb, catalog, renderer, groups))
-    issues.extend(_jump_cycles(catalog))
+        if only is None or pb.id in only:
+            issues.extend(_lint_playbook(pb, catalog, renderer, groups))
+    issues.extend(_jump_cycles(catalog, only))
     return sorted(issues)
 
 
@@ -209,11 +216,12 @@ def _topological(pb: LoadedPlaybook) -> list[str]:
     return order
 
 
-def _jump_cycles(catalog: Catalog) -> Iterator[Issue]:
-    """Playbooks that hand over to each other in a circle would never reach an outcome."""
+def _jump_cycles(catalog: Catalog, only: Collection[str] | None = None) -> Iterator[Issue]:
+    """Playbooks that hand over to each other in a circle would never reach an outcome. With `only`, a cycle is
+    reported on a playbook of `only` (every cycle through one is found starting from it)."""
     jumps = {pb.id: [(s.id, s.jump) for s in pb.spec.steps if s.jump in catalog.playbooks] for pb in catalog}
     reported: set[frozenset[str]] = set()
-    for start in jumps:
+    for start in jumps if only is None else [pb_id for pb_id in jumps if pb_id in only]:
         # (playbook reached, playbooks passed, the step of `start` that began this chain)
         stack = [(target, [start, target], sid) for sid, target in jumps[start] if target is not None]
         while stack:

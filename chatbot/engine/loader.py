@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,17 +64,29 @@ class Catalog:
         return len(self.playbooks)
 
     def search(self, text: str) -> list[LoadedPlaybook]:
-        """Playbooks whose id is `text`, else those whose id, title or keywords contain every word of it."""
+        """Playbooks whose id is `text`; else those whose id or title holds its words as a phrase ("clever login"
+        is "Clever login triage", not every playbook with both words somewhere); else those whose id, title or
+        keywords contain every word of it. `chatbot try`, `/triage` in Slack and `triage` in Teams all use this."""
         wanted = text.strip().lower()
         if wanted in self.playbooks:
             return [self.playbooks[wanted]]
-        words = wanted.split()
-        found = []
-        for pb in self:
-            hay = " ".join((pb.id, pb.spec.title, *pb.spec.keywords)).lower()
-            if words and all(w in hay for w in words):
-                found.append(pb)
-        return found
+        phrase = _normalized(wanted)
+        if not phrase:
+            return []
+        found = [pb for pb in self if phrase in _normalized(pb.id) or phrase in _normalized(pb.spec.title)]
+        if found:
+            return found
+        words = phrase.split()
+        return [pb for pb in self if all(w in _haystack(pb) for w in words)]
+
+
+def _normalized(text: str) -> str:
+    """Lower case, with `-`, `_` and runs of spaces as one space: the id `clever-login-triage` reads as words."""
+    return " ".join(re.split(r"[\s_-]+", text.lower())).strip()
+
+
+def _haystack(pb: LoadedPlaybook) -> str:
+    return _normalized(" ".join((pb.id, pb.spec.title, *pb.spec.keywords)))
 
 
 def parse_playbook(text: str, path: str) -> tuple[LoadedPlaybook | None, list[Issue]]:
