@@ -1,4 +1,5 @@
-"""`chatbot serve`: the Slack app over HTTP (or Socket Mode), with /healthz and /metrics, until SIGTERM."""
+"""`chatbot serve`: the Slack app over HTTP (or Socket Mode) and the Teams bot on `/api/messages`, either or both, with
+/healthz and /metrics, until SIGTERM."""
 
 from __future__ import annotations
 
@@ -21,27 +22,23 @@ async def serve(
     settings: Settings, config: Config, host: str = "0.0.0.0", *, worker: bool = True, reuse_port: bool = False
 ) -> None:
     runtime = await Runtime.create(settings, config)
-    front = None
-    if not settings.socket_mode:
-        assert settings.slack_signing_secret is not None  # Settings.from_env guarantees it in HTTP mode
-        front = SlackFront(
-            runtime.bolt, runtime.store, runtime.metrics, settings.slack_signing_secret.reveal(), runtime.deps.clock
-        )
-    runner = web.AppRunner(build_web_app(front, runtime.store, runtime.metrics), access_log=None)
+    runner = web.AppRunner(web_app(runtime), access_log=None)
     await runner.setup()
     # reuse_port: several `serve` processes on one port, one per core, the kernel spreading connections.
     site = web.TCPSite(runner, host, settings.port, reuse_port=reuse_port or None)
     await site.start()
     socket_handler = None
-    if settings.socket_mode:
+    if settings.socket_mode and runtime.bolt is not None:
         from chatbot.adapters.slack.dispatch import CheckedSocketModeHandler
 
         assert settings.slack_app_token is not None
         socket_handler = CheckedSocketModeHandler(runtime.bolt, settings.slack_app_token.reveal())
         await socket_handler.connect_async()
         log.info("Socket Mode connected; /healthz and /metrics on port %d", settings.port)
-    else:
+    elif runtime.bolt is not None:
         log.info("listening on http://%s:%d/slack/events", host, settings.port)
+    if runtime.teams is not None:
+        log.info("listening on http://%s:%d/api/messages (Teams)", host, settings.port)
 
     _settle_heap()
     stop = _stop_on_signals()
@@ -56,6 +53,21 @@ async def serve(
             await socket_handler.close_async()
         await runner.cleanup()
         await runtime.close()
+
+
+def web_app(runtime: Runtime) -> web.Application:
+    """One aiohttp application: `/slack/events` (HTTP mode), `/api/messages` (Teams), `/healthz`, `/metrics`."""
+    settings = runtime.settings
+    front = None
+    if runtime.bolt is not None and runtime.deps is not None and not settings.socket_mode:
+        assert settings.slack_signing_secret is not None  # Settings.from_env guarantees it in HTTP mode
+        front = SlackFront(
+            runtime.bolt, runtime.store, runtime.metrics, settings.slack_signing_secret.reveal(), runtime.deps.clock
+        )
+    app = build_web_app(front, runtime.store, runtime.metrics)
+    if runtime.teams is not None:
+        runtime.teams.front.mount(app)  # JWT validation on this route only; Slack's requests are signed instead
+    return app
 
 
 GC_YOUNG_THRESHOLD = 10_000

@@ -21,7 +21,7 @@ from aiohttp import web
 from chatbot.adapters.teams.cards import session_card
 from chatbot.adapters.teams.front import TeamsFront
 from chatbot.adapters.teams.settings import TeamsSettings
-from chatbot.adapters.teams.turns import CardAction, CardReply, IncomingMessage, Reply
+from chatbot.adapters.teams.turns import CardAction, CardReply, ConversationUpdate, IncomingMessage, Reply
 from tests import teams_views
 from tests.fakebotconnector import ConnectProxy, FakeBotConnector, FakeMicrosoftLogin, TestCA
 from tests.fakebotconnector.activities import CHANNEL, PERSONAL_CHAT, TENANT_ID, Bot
@@ -39,6 +39,7 @@ class StubHandler:
 
     messages: list[IncomingMessage] = field(default_factory=list)
     actions: list[CardAction] = field(default_factory=list)
+    updates: list[ConversationUpdate] = field(default_factory=list)
     fail_with: Exception | None = None
 
     async def on_message(self, turn: IncomingMessage) -> Reply | None:
@@ -52,6 +53,10 @@ class StubHandler:
         if self.fail_with is not None:
             raise self.fail_with
         return CardReply(session_card(teams_views.instructions(), action.action.run_id or "run-42"))
+
+    async def on_conversation_update(self, update: ConversationUpdate) -> Reply | None:
+        self.updates.append(update)
+        return None
 
 
 @dataclass

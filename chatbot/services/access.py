@@ -46,6 +46,9 @@ class AccessPolicy:
         a = self.access
         if a.everyone or user_id in a.users or channel_id in a.channels:
             return True
+        # Teams: a session lives in a channel's thread ("19:...;messageid=..."), which belongs to its channel.
+        if user_id in a.teams_users or channel_id.split(";messageid=", 1)[0] in a.teams_channels:
+            return True
         for group in a.usergroups:
             if user_id in await self.members(group):
                 return True

@@ -104,7 +104,7 @@ class OncallService:
     def _zone_of(self, user: str) -> tuple[str, str]:
         """The time zone (and working hours) a person works in, from the configuration; UTC for anyone else."""
         for person_id, person in self.config.people.items():
-            if person.slack_user == user:
+            if user in (person.slack_user, person.teams_user):
                 if person.working:
                     return person.working.timezone, person.working.hours
                 for group in self.config.groups.values():

@@ -5,11 +5,14 @@ updates and new conversations here. Every request is recorded in `calls`; `activ
 (by conversation and id) so an update in place can be checked. Checks that matter to us, as the real service
 does them: a Bearer token on every call (unless built anonymous; `accept_token` decides which tokens are good),
 401 without; 404 `ConversationNotFound` for a conversation it does not know; 413 `MessageSizeTooBig` for an
-activity over the size limit; and injected faults: `fail_next(429, retry_after=2)`, 412, 502, 504.
+activity over the size limit; and injected faults: `fail_next(429, retry_after=2)`, 412, 502, 504, and
+`lose_next_answer(seconds)`: the post is made, but its answer comes too late for the caller (a lost answer).
+Teams' channel list (`GET /v3/teams/{team}/conversations`) answers from `teams`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -75,6 +78,8 @@ class FakeBotConnector:
         self.calls: list[ConnectorCall] = []
         self.conversations: dict[str, Conversation] = {}
         self._faults: defaultdict[str, deque[tuple[int, int | None]]] = defaultdict(deque)
+        self._late: defaultdict[str, deque[float]] = defaultdict(deque)
+        self.teams: dict[str, list[JsonDict]] = {}  # team id -> its channels ({"id", "name"}), as Teams lists them
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._ids = 1_700_000_000_000  # Teams message ids are millisecond timestamps
@@ -87,6 +92,7 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._reply)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
         app.router.add_get("/v3/conversations/{cid}/members", self._members)
+        app.router.add_get("/v3/teams/{tid}/conversations", self._team_channels)
         self._runner, self._port = await start_site(app)
         return self
 
@@ -122,6 +128,11 @@ class FakeBotConnector:
         """Answer the next `times` calls (of `operation`, see `ConnectorCall.operation`; "*": any) with `status`."""
         for _ in range(times):
             self._faults[operation].append((status, retry_after if status == 429 else None))
+
+    def lose_next_answer(self, seconds: float, *, operation: str = "*") -> None:
+        """Make the next post (of `operation`) but answer only after `seconds`: a caller with a shorter timeout
+        never learns that it was made."""
+        self._late[operation].append(seconds)
 
     def posted(self, conversation_id: str | None = None) -> list[ConnectorCall]:
         """Successful sends and replies, oldest first."""
@@ -160,6 +171,9 @@ class FakeBotConnector:
         conv = self._known(cid)
         assert conv is not None
         new_id = self._store(conv, body)
+        late = self._take_late("reply" if reply else "send")
+        if late is not None:
+            await asyncio.sleep(late)
         return self._ok(request, cid, aid, body, {"id": new_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
@@ -182,6 +196,15 @@ class FakeBotConnector:
         conv = self._known(cid)
         assert conv is not None
         return self._ok(request, cid, None, None, conv.members)
+
+    async def _team_channels(self, request: web.Request) -> web.Response:
+        tid = request.match_info["tid"]
+        refused, _ = await self._admit(request, None, "team_channels")
+        if refused is not None:
+            return refused
+        if tid not in self.teams:
+            return self._error(request, None, None, None, 404, "NotFound", "Team not found.")
+        return self._ok(request, None, None, None, {"conversations": self.teams[tid]})
 
     # -- the checks ------------------------------------------------------------------------------------------
     async def _admit(
@@ -218,6 +241,12 @@ class FakeBotConnector:
     def _known(self, cid: str) -> Conversation | None:
         # A channel thread is "<channel id>;messageid=<root post id>": known when its channel is.
         return self.conversations.get(cid) or self.conversations.get(cid.split(";messageid=")[0])
+
+    def _take_late(self, operation: str) -> float | None:
+        for key in (operation, "*"):
+            if self._late.get(key):
+                return self._late[key].popleft()
+        return None
 
     def _take_fault(self, operation: str) -> tuple[int, int | None] | None:
         for key in (operation, "*"):

@@ -4,6 +4,10 @@ With HTTPS_PROXY pointing here, urllib (PyJWT's JWKS client inside the SDK's Jwt
 (MSAL) open their https connections to login.botframework.com / login.microsoftonline.com through this proxy,
 which pipes the still-encrypted stream to the fake login's TLS port. Any other host is refused (403), so a test can
 never reach the internet through it, and `connects` shows which hosts were asked for.
+
+Plain-HTTP requests for loopback servers are forwarded as a forward proxy does: slack_sdk sends every request
+through HTTPS_PROXY (it does not read NO_PROXY), so the fake Slack is reached through here when a test runs Slack
+and Teams in one process.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Collection
+from urllib.parse import urlsplit
 
 
 class ConnectProxy:
@@ -19,6 +24,7 @@ class ConnectProxy:
         self.hosts = {h.lower() for h in hosts}
         self.connects: list[str] = []
         self.refused: list[str] = []
+        self.forwarded: list[str] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -47,6 +53,13 @@ class ConnectProxy:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
             host, _, port = target.rpartition(":")
+            loopback = _loopback_port(target) if method != "CONNECT" else None
+            if loopback is not None:
+                self.forwarded.append(target)
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", loopback)
+                up_writer.write(head)
+                await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+                return
             if method != "CONNECT" or port != "443" or host.lower() not in self.hosts:
                 self.refused.append(target)
                 writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
@@ -57,11 +70,18 @@ class ConnectProxy:
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await writer.drain()
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            pass
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError, asyncio.CancelledError):
+            pass  # a client gone, or the proxy stopping: nothing left to pipe
         finally:
             writer.close()
             self._tasks.discard(task)
+
+
+def _loopback_port(target: str) -> int | None:
+    url = urlsplit(target)
+    if url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost") and url.port:
+        return url.port
+    return None
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -51,17 +51,21 @@ def session_card(
     values: Mapping[str, str] | None = None,
     group_names: Mapping[str, str] | None = None,
     status: str | None = None,
+    notice: str | None = None,
 ) -> Element:
     """The card an agent's session lives in.
 
     `owner_name`: display name of who started it (raw). `errors` / `values`: a refused form submission (field id
     -> message / submitted text). `group_names`: group id -> display name, for the escalation line. `status`: a
-    raw line about the escalation's progress that replaces the default "what happens next".
+    raw line about the escalation's progress that replaces the default "what happens next". `notice`: a raw line
+    for the person who pressed (a refused or outdated click), shown at the top.
     """
     built: Element = {}
     for trail_shown, copy_limit, text_limit in _SHRINK_STEPS:
         shown = view if text_limit is None else _cap_texts(view, text_limit)
         built = _session(shown, run_id, owner_name, errors, values, group_names or {}, status, trail_shown, copy_limit)
+        if notice:
+            built["body"].insert(2, text_block(escape_text(notice), color="attention", weight="bolder"))
         if card_size(built) <= CARD_BUDGET:
             break
     return built
@@ -204,4 +208,5 @@ def notice_card(text: str, title: str | None = None) -> Element:
     if title:
         body.append(text_block(f"**{escape_text(title)}**"))
     body.append(text_block(escape_text(text)))
-    return card(body, fallback_text=title or text[:200])
+    # Clients that cannot show the card show this instead, as Markdown: escaped like the rest.
+    return card(body, fallback_text=escape_text(shorten(title or text, 200)))

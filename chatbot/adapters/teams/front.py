@@ -38,7 +38,15 @@ from yarl import URL
 from chatbot.adapters.teams import ids
 from chatbot.adapters.teams.cards import notice_card
 from chatbot.adapters.teams.settings import TeamsSettings
-from chatbot.adapters.teams.turns import CardAction, ConversationRef, IncomingMessage, Person, TeamsHandler
+from chatbot.adapters.teams.turns import (
+    CardAction,
+    ConversationRef,
+    ConversationUpdate,
+    IncomingMessage,
+    Person,
+    Reply,
+    TeamsHandler,
+)
 from chatbot.domain.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -65,21 +73,33 @@ def service_url_allowed(service_url: object, hosts: tuple[str, ...]) -> bool:
     return url.scheme == "https" and any(host == h or host.endswith("." + h) for h in hosts)
 
 
+def auth_configuration(settings: TeamsSettings) -> AgentAuthConfiguration:
+    return AgentAuthConfiguration(
+        client_id=settings.app_id,
+        client_secret=settings.client_secret,
+        tenant_id=settings.tenant_id,
+        connection_name=CONNECTION,
+        anonymous_allowed=settings.allow_anonymous,
+        # Off by default in the SDK: then any issuer whose JWKS holds the key would pass. Ours are Bot
+        # Framework's and the bot's own tenant's.
+        validate_issuer=True,
+    )
+
+
+def connection_manager(settings: TeamsSettings) -> MsalConnectionManager:
+    """The bot's Entra connection (MSAL, its token cache): one per process, shared by the front and the worker's
+    proactive posts."""
+    return MsalConnectionManager(connections_configurations={CONNECTION: auth_configuration(settings)})
+
+
 class TeamsFront:
-    def __init__(self, settings: TeamsSettings, handler: TeamsHandler) -> None:
+    def __init__(
+        self, settings: TeamsSettings, handler: TeamsHandler, connections: MsalConnectionManager | None = None
+    ) -> None:
         self.settings = settings
-        self.auth = AgentAuthConfiguration(
-            client_id=settings.app_id,
-            client_secret=settings.client_secret,
-            tenant_id=settings.tenant_id,
-            connection_name=CONNECTION,
-            anonymous_allowed=settings.allow_anonymous,
-            # Off by default in the SDK: then any issuer whose JWKS holds the key would pass. Ours are Bot
-            # Framework's and the bot's own tenant's.
-            validate_issuer=True,
-        )
-        connections = MsalConnectionManager(connections_configurations={CONNECTION: self.auth})
-        self.adapter = CloudAdapter(connection_manager=connections)
+        self.auth = auth_configuration(settings)
+        self.connections = connections or connection_manager(settings)
+        self.adapter = CloudAdapter(connection_manager=self.connections)
         # The SDK's default posts "Exception caught : <error>" into the chat; errors are ours to log, not to show.
         self.adapter.on_turn_error = _on_turn_error
         self._agent = _Agent(handler)
@@ -152,7 +172,30 @@ class _Agent:
             await self._submit(context, activity)
         elif activity.type == ActivityTypes.message:
             await self._message(context, activity)
-        # conversationUpdate, installationUpdate, reactions...: nothing to do yet.
+        elif activity.type in (ActivityTypes.conversation_update, ActivityTypes.installation_update):
+            await self._conversation_update(context, activity)
+        # reactions, typing, messageUpdate...: nothing to do.
+
+    async def _conversation_update(self, context: TurnContext, activity: Activity) -> None:
+        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        channel: dict[str, Any] = channel_data["channel"] if isinstance(channel_data.get("channel"), dict) else {}
+        bot = activity.recipient.id if activity.recipient else None
+        update = ConversationUpdate(
+            _conversation(activity),
+            str(activity.type),
+            event_type=channel_data.get("eventType"),
+            action=activity.action,
+            channel_id=channel.get("id"),
+            bot_added=any(m.id == bot for m in activity.members_added or ()),
+            bot_removed=any(m.id == bot for m in activity.members_removed or ()),
+        )
+        try:
+            reply = await self.handler.on_conversation_update(update)
+        except Exception as exc:  # nobody pressed anything: log it, show nothing
+            _failure_card(exc)
+            return
+        if reply is not None:
+            await context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(reply.card)))
 
     async def _message(self, context: TurnContext, activity: Activity) -> None:
         text = re.sub(r"\s+", " ", html.unescape(activity.remove_recipient_mention() or "")).strip()
@@ -160,12 +203,12 @@ class _Agent:
         try:
             reply = await self.handler.on_message(turn)
         except Exception as exc:
-            reply_card = _failure_card(exc)
-        else:
-            if reply is None:
-                return
-            reply_card = reply.card
-        await context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(reply_card)))
+            reply = Reply(_failure_card(exc))
+        if reply is None:
+            return
+        sent = await context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(reply.card)))
+        if reply.on_posted is not None and sent is not None and sent.id:
+            await reply.on_posted(sent.id)
 
     async def _execute(self, context: TurnContext, activity: Activity) -> None:
         value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
@@ -244,4 +287,7 @@ def _conversation(activity: Activity) -> ConversationRef:
     if not tenant and isinstance(channel_data.get("tenant"), dict):
         tenant = channel_data["tenant"].get("id")
     reference = activity.get_conversation_reference().model_dump(mode="json", by_alias=True, exclude_none=True)
-    return ConversationRef(conv.id, conv.conversation_type, activity.service_url or "", tenant, reference)
+    team: dict[str, Any] = channel_data["team"] if isinstance(channel_data.get("team"), dict) else {}
+    return ConversationRef(
+        conv.id, conv.conversation_type, activity.service_url or "", tenant, reference, team.get("id") or None
+    )

@@ -20,12 +20,20 @@ BACK = "pb.back"
 RESTART = "pb.restart"
 CANCEL = "pb.cancel"
 PICK = "pb.pick"  # the playbook picker
-VERBS = frozenset({CHOOSE, CONTINUE, SUBMIT, BACK, RESTART, CANCEL, PICK})
+# An escalation ping's buttons: "esc." + the EscalationAction's value; `r` is then the escalation's id, `v` its version.
+ESC_PREFIX = "esc."
+ESC_ACKNOWLEDGE = "esc.acknowledge"
+ESC_CLAIM = "esc.claim"
+ESC_RETURN = "esc.return"
+ESC_RESOLVE = "esc.resolve"
+ESC_VERBS = frozenset({ESC_ACKNOWLEDGE, ESC_CLAIM, ESC_RETURN, ESC_RESOLVE})
+VERBS = frozenset({CHOOSE, CONTINUE, SUBMIT, BACK, RESTART, CANCEL, PICK}) | ESC_VERBS
 
 FIELD_PREFIX = "f."  # form inputs: "f." + field id
 PICK_INPUT = "pick.playbook"  # the picker's Input.ChoiceSet
 COPY_REPLY = "copy.reply"  # outcome inputs, never read back
 COPY_NOTE = "copy.note"
+REASON_INPUT = "esc.reason"  # Return to Tier 1: why
 
 
 class BadPayload(ValueError):
@@ -37,7 +45,7 @@ class ActionRef:
     """Which run, at which version, a card action belongs to, and what it asks for."""
 
     verb: str
-    run_id: str | None = None  # None only for the picker, which has no run yet
+    run_id: str | None = None  # None only for the picker, which has no run yet; an escalation's id for "esc." verbs
     version: int | None = None
     choice: int | None = None
 
@@ -71,6 +79,11 @@ class ActionRef:
             raise BadPayload("choice action without a choice")
         return cls(str(verb), run_id, version, choice)  # type: ignore[arg-type]
 
+    @property
+    def escalation_action(self) -> str | None:
+        """For a ping's button, the EscalationAction's value ("acknowledge", ...); None for a session's."""
+        return self.verb[len(ESC_PREFIX) :] if self.verb in ESC_VERBS else None
+
 
 def field_input_id(field_id: str) -> str:
     return FIELD_PREFIX + field_id
@@ -83,6 +96,11 @@ def submitted_fields(data: Mapping[str, object]) -> dict[str, str]:
         for key, value in data.items()
         if key.startswith(FIELD_PREFIX)
     }
+
+
+def reason(data: Mapping[str, object]) -> str:
+    value = data.get(REASON_INPUT)
+    return value if isinstance(value, str) else ""
 
 
 def picked_playbook(data: Mapping[str, object]) -> str | None:

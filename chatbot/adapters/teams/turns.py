@@ -6,7 +6,7 @@ dataclasses and returns cards built by `cards.py`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,13 +29,15 @@ class Person:
 @dataclass(frozen=True)
 class ConversationRef:
     """Where it happened. `type`: "personal" | "channel" | "groupChat". `reference`: the SDK's
-    ConversationReference as JSON, to store and hand back for proactive sends (pings, digests)."""
+    ConversationReference as JSON, to store and hand back for proactive sends (pings, digests). `team_id`: the
+    team of a channel conversation (`channelData.team.id`)."""
 
     id: str
     type: str | None
     service_url: str
     tenant_id: str | None
     reference: Mapping[str, Any] = field(default_factory=dict)
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,29 @@ class CardAction:
 
 
 @dataclass(frozen=True)
+class ConversationUpdate:
+    """A `conversationUpdate` or `installationUpdate`: the bot added to (or removed from) a chat or team, a channel
+    created or renamed. `event_type`: `channelData.eventType` ("teamMemberAdded", "channelCreated", ...);
+    `action`: an installationUpdate's "add" / "remove"; `channel_id`: `channelData.channel.id`."""
+
+    conversation: ConversationRef
+    kind: str
+    event_type: str | None = None
+    action: str | None = None
+    channel_id: str | None = None
+    bot_added: bool = False
+    bot_removed: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
-    """A new message in the conversation (in a channel: in the thread of the message it answers)."""
+    """A new message in the conversation (in a channel: in the thread of the message it answers).
+
+    `on_posted` is called with the new message's id once Teams has it (a session remembers where its card lives).
+    """
 
     card: Card
+    on_posted: Callable[[str], Awaitable[None]] | None = None
 
     @classmethod
     def notice(cls, text: str) -> Reply:
@@ -103,3 +124,5 @@ class TeamsHandler(Protocol):
     async def on_message(self, turn: IncomingMessage) -> Reply | None: ...
 
     async def on_card_action(self, action: CardAction) -> CardReply: ...
+
+    async def on_conversation_update(self, update: ConversationUpdate) -> Reply | None: ...
