@@ -120,11 +120,11 @@ case(
 )
 # Step 3, No, with a VHL Central message: "this issue needs to be escalated to Eric Mack via Jira with school and
 # district names as well as Clever ids". The procedure names Eric Mack here, not Tier 2, and Eric Mack does not run
-# the Tier 2 procedure: no follow_up.
+# the Tier 2 procedure: no follow_up. Step 3 names no Salesforce IDs (2b does), so its form does not ask them.
 case(
     *NO_VHL_ACCOUNT,
     "Yes, a VHL Central message",
-    ASSOCIATION,
+    {k: v for k, v in ASSOCIATION.items() if "salesforce" not in k},
     ends_at="escalate-association-jira",
     kind="escalated",
     group="school-district-associations",

@@ -27,7 +27,7 @@ CASES = CaseBook()
 case = CASES
 DASHBOARD = form(
     affected="Student",
-    affected_user_ids="5f0c0ffee",
+    student_user_id="5f0c0ffee",
     school_name="Lincoln High",
     district_name="Springfield USD",
     school_clever_id=CLEVER_ID,
@@ -73,7 +73,7 @@ case(
     priority="normal",
     reply="checking your district's information in Clever",
     not_in_reply=("We checked",),
-    note=(*SUPERVISORS, "affected: Student (5f0c0ffee)", "Lincoln High", CLEVER_ID, CLEVER_ID_2),
+    note=(*SUPERVISORS, "affected: Student.", "Student user ID: 5f0c0ffee", "Lincoln High", CLEVER_ID, CLEVER_ID_2),
     checklist=("Clever's dashboard district info", "Clever_Ticket Sharing Process", "I am a TS supervisor"),
     needs=("ticket_id", *DASHBOARD),
 )

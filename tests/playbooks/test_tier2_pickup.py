@@ -9,6 +9,7 @@ import pytest
 from tests.playbooks import test_clever_access, test_clever_login_triage, test_clever_tier2, test_clever_transfers
 from tests.playbooks.walking import (
     ASSOCIATION,
+    CLEVER_ID_2,
     CLEVER_ID_3,
     SF_DISTRICT,
     SF_SCHOOL,
@@ -102,17 +103,19 @@ def test_the_supervisor_picking_up_the_dashboard_check_is_not_asked_the_details_
     assert "Lincoln High is not listed" in " ".join(w.outcome.reply.split())
 
 
-# What Tier 1 gave under its own field names, which Tier 2's dashboard form asks again under others.
+# What Tier 1 gave, which Tier 2's dashboard form must not ask again under another name: both sides use the same
+# field ids (7a's student, and a transfer's new school, which is "the school" from then on).
 @pytest.mark.parametrize(
     ("tier1", "tier2_field", "given"),
     [
-        pytest.param(test_clever_access.SSO_ESCALATION, "affected_user_ids", CLEVER_ID_3, id="7a-student-id"),
+        pytest.param(test_clever_access.SSO_ESCALATION, "student_user_id", CLEVER_ID_3, id="7a-student-id"),
         pytest.param(test_clever_transfers.TRANSFER_ESCALATION, "school_name", "Lincoln High", id="transfer-school"),
+        pytest.param(
+            test_clever_transfers.TRANSFER_ESCALATION, "school_clever_id", CLEVER_ID_2, id="transfer-school-clever-id"
+        ),
     ],
 )
-def test_the_dashboard_form_pre_fills_what_tier1_gave_under_another_name(
-    tier1: tuple[Move, ...], tier2_field: str, given: str
-) -> None:
+def test_the_dashboard_form_pre_fills_what_tier1_gave(tier1: tuple[Move, ...], tier2_field: str, given: str) -> None:
     w = picked_up(walk(*tier1))
     w.choose("Another Clever escalation")
     w.choose("Yes, approved")
