@@ -6,15 +6,25 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from chatbot import logs
-from chatbot.config import Config, ConfigError, load_config
+from chatbot.config import DEFAULT_CONFIG, Config, ConfigError, find_config, load_config
+from chatbot.counts import counted
 from chatbot.domain.errors import PlaybookErrors, UnknownPlaybook
+from chatbot.exitstatus import FINISHED, INPUT_ENDED, QUIT
 from chatbot.runtime_errors import SettingsError, StartupError
 
 
 def _config(args: argparse.Namespace) -> Config:
-    config, _ = load_config(args.config or os.environ.get("CHATBOT_CONFIG") or None)
+    return _load_config(args.config, os.environ.get("CHATBOT_CONFIG"))
+
+
+def _load_config(explicit: str | None, env: str | None = None) -> Config:
+    file, beside_package = find_config(explicit, env)
+    if beside_package:  # neither named nor in the current folder: say which file this is
+        print(f"chatbot: using {file} (no {DEFAULT_CONFIG} in the current folder)", file=sys.stderr)
+    config, _ = load_config(file)
     return config
 
 
@@ -27,9 +37,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(issue)
     errors = len(checked.errors)
     warnings = len(checked.issues) - errors
+    if not args.paths:  # the whole folder: digests may only count playbooks it has
+        for digest in config.digests:
+            for unknown in [p for p in digest.scope.playbooks if p not in checked.catalog.playbooks]:
+                print(f"configuration: digest '{digest.id}' counts playbook '{unknown}', which does not exist")
+                errors += 1
     failed = errors > 0 or (args.strict and warnings > 0)
     verdict = "FAILED" if failed else "ok"
-    print(f"{len(checked.catalog)} playbooks, {errors} errors, {warnings} warnings: {verdict}", file=sys.stderr)
+    counts = ", ".join((counted(checked.checked, "playbook"), counted(errors, "error"), counted(warnings, "warning")))
+    print(f"{counts}: {verdict}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -44,14 +60,18 @@ def cmd_playbooks(args: argparse.Namespace) -> int:
     width = max(len(pb.id) for pb in engine.catalog)
     for pb in engine.catalog:
         outcomes = sum(1 for s in pb.spec.steps if s.outcome is not None)
+        # Numbers right-aligned, nouns padded: "  1 step " lines up under " 42 steps".
+        steps, ends = counted(len(pb.spec.steps), "step").split(), counted(outcomes, "outcome").split()
         print(
-            f"{pb.id:<{width}}  tier {pb.spec.tier}  {len(pb.spec.steps):>3} steps  {outcomes:>2} outcomes  "
+            f"{pb.id:<{width}}  tier {pb.spec.tier}  {steps[0]:>3} {steps[1]:<5}  {ends[0]:>2} {ends[1]:<8}  "
             f"{pb.spec.title}"
         )
     return 0
 
 
-def _find(engine, name: str) -> str:  # type: ignore[no-untyped-def]
+def _find(engine, words: str | list[str]) -> str:  # type: ignore[no-untyped-def]
+    # `chatbot try clever login`: the words arrive as separate arguments, and are searched as one phrase.
+    name = words if isinstance(words, str) else " ".join(words)
     found = engine.catalog.search(name)
     if len(found) == 1:
         return str(found[0].id)
@@ -63,9 +83,11 @@ def _find(engine, name: str) -> str:  # type: ignore[no-untyped-def]
 
 def cmd_try(args: argparse.Namespace) -> int:
     from chatbot.adapters.console import Console
+    from chatbot.engine.catalog import build_engine
 
-    engine = _engine(args)
-    return Console(engine, _config(args)).run(_find(engine, args.playbook))
+    config = _config(args)  # read once: the engine and the escalation preview see the same file
+    engine = build_engine(config)
+    return Console(engine, config).run(_find(engine, args.playbook))
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -83,7 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from chatbot.settings import Settings
 
     settings = Settings.from_env()
-    config, _ = load_config(args.config or settings.config_path)
+    config = _load_config(args.config or settings.config_path)
     eventloop.run(serve(settings, config, host=args.host, worker=not args.no_worker, reuse_port=args.reuse_port))
     return 0
 
@@ -94,7 +116,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from chatbot.settings import Settings
 
     settings = Settings.from_env(http=False)
-    config, _ = load_config(args.config or settings.config_path)
+    config = _load_config(args.config or settings.config_path)
     eventloop.run(work(settings, config))
     return 0
 
@@ -124,6 +146,25 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from chatbot.adapters.digest_console import print_digest
+    from chatbot.domain.errors import UserFacingError
+    from chatbot.settings import DEFAULT_DATABASE_URL
+
+    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    digest = print_digest(
+        _config(args), url, since=args.since, until=args.until, fmt=args.format, schedule_id=args.digest
+    )
+    try:
+        asyncio.run(digest)
+    except UserFacingError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_pii_scan(args: argparse.Namespace) -> int:
     import json
 
@@ -150,10 +191,31 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     return 0
 
 
+CONFIG_HELP = (
+    "configuration YAML (default: $CHATBOT_CONFIG, else config/example.yaml in the current folder, else the one "
+    "in chatbot's own checkout); its playbooks_dir and templates_dir are relative to its folder"
+)
+TRY_EXIT_STATUS = f"""exit status:
+  {FINISHED}  the walk reached an outcome
+  {INPUT_ENDED}  the input ended before an outcome (piped answers ran out)
+  2  the configuration or the playbooks cannot be used, or no playbook matches
+  {QUIT}  you quit (q) before an outcome
+  130  interrupted (Ctrl-C)"""
+
+
+class _Command(argparse.ArgumentParser):
+    """A command's parser (sub-commands' too): it takes `--config FILE` as well, so the option may come before or
+    after the command. SUPPRESS keeps a value given before the command when none is given after it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatbot", description=__doc__)
-    parser.add_argument("--config", help="configuration YAML (default: $CHATBOT_CONFIG or config/example.yaml)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--config", help=CONFIG_HELP)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Command)
 
     p = sub.add_parser("serve", help="run the Slack app (HTTP on $PORT, or Socket Mode with $SLACK_APP_TOKEN)")
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
@@ -188,14 +250,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("playbooks", help="list the playbooks")
     p.set_defaults(func=cmd_playbooks)
 
-    p = sub.add_parser("try", help="walk a playbook in the terminal (answers may be piped on stdin)")
-    p.add_argument("playbook", help="playbook id or words of its title")
+    p = sub.add_parser(
+        "try",
+        help="walk a playbook in the terminal (answers may be piped on stdin)",
+        description="Walk a playbook as an agent would: b = back, r = restart, q = quit. A textarea field takes "
+        "several lines; an empty line ends it.",
+        epilog=TRY_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("playbook", nargs="+", help="playbook id or words of its title")
     p.set_defaults(func=cmd_try)
 
     p = sub.add_parser("graph", help="draw a playbook's decision tree")
-    p.add_argument("playbook", help="playbook id or words of its title")
+    p.add_argument("playbook", nargs="+", help="playbook id or words of its title")
     p.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("digest", help="the team leads' digest for a period, in the terminal ($DATABASE_URL)")
+    p.add_argument("--since", required=True, help="today, yesterday, week (the last 7 days) or a date, 2026-11-02")
+    p.add_argument("--until", help="with --since DATE: a date (included) or a date and time; default now")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--digest", help="a configured digest's id: its time zone and scope (default: the first)")
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("pii", help="check free text for the personal information Tier 1 procedures forbid")
     pii = p.add_subparsers(dest="pii_command", required=True, metavar="PII_COMMAND")

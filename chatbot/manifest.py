@@ -33,6 +33,8 @@ def build_manifest(
         commands.triage: ("Walk a support playbook", "[playbook id or words | help]"),
         commands.oncall: ("Who is on call; mark yourself away or back", "[away [until] | back | help]"),
         commands.escalate: ("Escalate a case to a supervisor group by hand", ""),
+        commands.digest: ("The team leads' digest, shown only to you", "[today | yesterday | week | since DATE]"),
+        commands.case: ("Open a case, or show one", "[new [ticket] | TS-2026-000123 | reopen NUMBER | help]"),
     }
     slash = []
     for command, (description, hint) in descriptions.items():
@@ -43,7 +45,7 @@ def build_manifest(
             entry["url"] = events_url
         slash.append(entry)
     interactivity: dict[str, Any] = {"is_enabled": True}
-    events: dict[str, Any] = {"bot_events": ["app_mention"]}
+    events: dict[str, Any] = {"bot_events": ["app_mention", "app_home_opened"]}
     if not socket_mode:
         interactivity["request_url"] = events_url
         events["request_url"] = events_url
@@ -55,6 +57,8 @@ def build_manifest(
         },
         "features": {
             "bot_user": {"display_name": name, "always_online": True},
+            # App Home: an agent's open cases and runs, a supervisor's groups' open escalations
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True},
             "slash_commands": slash,
         },
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},

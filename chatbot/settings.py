@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatbot.adapters.teams.settings import TeamsSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/chatbot.sqlite3"
 
@@ -28,7 +32,7 @@ class Secret(str):
 
 @dataclass(frozen=True)
 class Settings:
-    slack_bot_token: Secret
+    slack_bot_token: Secret | None  # None: no Slack (Teams alone)
     slack_signing_secret: Secret | None
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
@@ -36,9 +40,15 @@ class Settings:
     database_pool_size: int = 20
     slack_history_per_minute: float = 1.0
     slack_timeout: float = 10.0
+    job_lease_seconds: float = 60.0
     port: int = 3000
     config_path: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    teams: TeamsSettings | None = None  # None: no Teams (Slack alone)
+
+    @property
+    def slack(self) -> bool:
+        return self.slack_bot_token is not None
 
     @property
     def socket_mode(self) -> bool:
@@ -53,16 +63,25 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
+        from chatbot.adapters.teams.settings import TeamsSettings  # here: it imports this module's SettingsError
+
+        teams = TeamsSettings.from_env(env)
         bot = get("SLACK_BOT_TOKEN")
-        if bot is None:
-            raise SettingsError("SLACK_BOT_TOKEN is not set: give the bot token (xoxb-...) from the Slack app's page")
-        if not bot.startswith("xoxb-"):
+        if bot is None and teams is None:
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is not set and Teams is not configured: set SLACK_BOT_TOKEN (xoxb-...) and "
+                "SLACK_SIGNING_SECRET for Slack, or TEAMS_APP_ID, TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID for Teams "
+                "(or both)"
+            )
+        if bot is not None and not bot.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         app_token = get("SLACK_APP_TOKEN")
         if app_token is not None and not app_token.startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
         signing = get("SLACK_SIGNING_SECRET")
-        if signing is None and app_token is None and http:
+        if bot is None and (signing or app_token):
+            raise SettingsError("SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not")
+        if bot is not None and signing is None and app_token is None and http:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests (or set SLACK_APP_TOKEN "
                 "for Socket Mode)"
@@ -73,27 +92,19 @@ class Settings:
         pool_text = get("DATABASE_POOL_SIZE") or "20"
         if not pool_text.isdigit() or not 2 <= int(pool_text) <= 500:
             raise SettingsError(f"DATABASE_POOL_SIZE must be a whole number from 2 to 500, not {pool_text!r}")
-        history_text = get("SLACK_HISTORY_PER_MINUTE") or "1"
-        try:
-            history = float(history_text)
-        except ValueError:
-            history = 0.0
-        if not 0 < history <= 100:
+        history = _number(get, "SLACK_HISTORY_PER_MINUTE", 1, 600)
+        timeout = _number(get, "SLACK_TIMEOUT_SECONDS", 10, 60)
+        lease = _number(get, "CHATBOT_JOB_LEASE_SECONDS", 60, 3600)
+        if lease < 3 * timeout:
             raise SettingsError(
-                f"SLACK_HISTORY_PER_MINUTE must be a number above 0 and at most 100, not {history_text!r}"
+                f"CHATBOT_JOB_LEASE_SECONDS ({lease:g}) must be at least three times SLACK_TIMEOUT_SECONDS "
+                f"({timeout:g}): a job may wait for Slack up to three times before it finishes"
             )
-        timeout_text = get("SLACK_TIMEOUT_SECONDS") or "10"
-        try:
-            timeout = float(timeout_text)
-        except ValueError:
-            timeout = 0.0
-        if not 0 < timeout <= 60:
-            raise SettingsError(f"SLACK_TIMEOUT_SECONDS must be a number of seconds up to 60, not {timeout_text!r}")
         port_text = get("PORT") or "3000"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"PORT must be a TCP port number, not {port_text!r}")
         return cls(
-            slack_bot_token=Secret(bot),
+            slack_bot_token=Secret(bot) if bot else None,
             slack_signing_secret=Secret(signing) if signing else None,
             slack_app_token=Secret(app_token) if app_token else None,
             slack_api_url=api_url if api_url is None or api_url.endswith("/") else api_url + "/",
@@ -101,6 +112,20 @@ class Settings:
             database_pool_size=int(pool_text),
             slack_history_per_minute=history,
             slack_timeout=timeout,
+            job_lease_seconds=lease,
             port=int(port_text),
             config_path=get("CHATBOT_CONFIG"),
+            teams=teams,
         )
+
+
+def _number(get: Callable[[str], str | None], name: str, default: float, most: float) -> float:
+    """A positive number setting (at most `most`), or a SettingsError naming it."""
+    text = get(name) or str(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= most:
+        raise SettingsError(f"{name} must be a number above 0 and at most {most:g}, not {text!r}")
+    return value

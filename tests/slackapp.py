@@ -75,6 +75,25 @@ class App:
         await self.settle()
         return reply
 
+    async def start(
+        self,
+        playbook: str = "clever-access",
+        *,
+        ticket: str = "482913",
+        requester: str = "Teacher",
+        user: str = DEFAULT_USER_ID,
+        channel: str = DEFAULT_CHANNEL_ID,
+    ) -> None:
+        """Start `playbook` on a ticket and fill in its opening ticket form, as an agent does: the session is then
+        at the procedure's first question."""
+        reply = await self.command(f"{playbook} {ticket}", user=user, channel=channel)
+        assert reply.status == 200, reply.body
+        message = self.session(channel)
+        if "Fill in the form" in self.buttons(message):
+            await self.click("Fill in the form", user=user, message=message)
+            submitted = await self.submit({"ticket_id": ticket, "requester": requester}, user=user)
+            assert submitted.text == "", submitted.body
+
     def session(self, channel: str = DEFAULT_CHANNEL_ID) -> dict[str, Any]:
         """The newest message the app posted in `channel` (not a thread reply), as Slack shows it now."""
         roots = [m for m in self.slack.messages[channel] if m.get("thread_ts") in (None, m.get("ts"))]

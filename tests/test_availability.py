@@ -36,7 +36,7 @@ def test_working_hours(hours, when, expected):
 
 def test_first_tier_with_anyone_available_wins_and_everyone_is_the_last_resort():
     config = example_config()
-    group = config.groups["clever-tier2"]
+    group = config.groups["ts-supervisors"]
     herbert, edison = "U00000HM01", "U00000EG02"  # away marks are by Slack user id
     targets = choose_targets(group, member_statuses(config, group, WED_10AM_NY, {}))
     assert (targets.tier, targets.people, targets.everyone) == (0, ("herbert-mena", "edison-gomez"), False)
@@ -54,13 +54,13 @@ def test_first_tier_with_anyone_available_wins_and_everyone_is_the_last_resort()
 def test_slack_presence_counts_only_when_the_group_asks_for_it():
     config = example_config()
     data = config.model_dump()
-    data["groups"]["clever-tier2"]["use_slack_presence"] = True
+    data["groups"]["ts-supervisors"]["use_slack_presence"] = True
     with_presence = type(config).model_validate(data)
     statuses = member_statuses(
-        with_presence, with_presence.groups["clever-tier2"], WED_10AM_NY, {}, presence_away={"U00000HM01"}
+        with_presence, with_presence.groups["ts-supervisors"], WED_10AM_NY, {}, presence_away={"U00000HM01"}
     )
     assert [s.reason for s in statuses][:2] == ["away in Slack", None]
-    plain = member_statuses(config, config.groups["clever-tier2"], WED_10AM_NY, {}, presence_away={"U00000HM01"})
+    plain = member_statuses(config, config.groups["ts-supervisors"], WED_10AM_NY, {}, presence_away={"U00000HM01"})
     assert plain[0].available
 
 
@@ -94,3 +94,14 @@ def test_parse_until(text, expected):
 def test_parse_until_refuses_what_it_cannot_read(text, message):
     with pytest.raises(UserFacingError, match=message):
         parse_until(text, WED_10AM_NY, NY)
+
+
+def test_a_case_addressed_to_one_person_asks_them_first_and_falls_back_on_the_group():
+    """clever-tier2's returned escalation asks Herbert Mena by name; the TS Supervisor group is the fallback."""
+    config = example_config()
+    group = config.groups["ts-supervisors"]
+    targets = choose_targets(group, member_statuses(config, group, WED_10AM_NY, {}, person="herbert-mena"))
+    assert (targets.tier, targets.people, targets.everyone) == (0, ("herbert-mena",), False)
+    away = {"U00000HM01": None}
+    targets = choose_targets(group, member_statuses(config, group, WED_10AM_NY, away, person="herbert-mena"))
+    assert targets.people == ("edison-gomez",)  # then the group's own order, without him

@@ -52,8 +52,11 @@ def test_playbooks_lists_ids_and_titles(capsys):
     assert "clever-access" in out and "Clever access troubleshooting" in out and "tier 1" in out
 
 
+TICKET = "482913\n1\n"  # the ticket form every Clever playbook opens with: its number, then "1) Teacher"
+
+
 def test_try_walks_to_an_outcome_with_piped_answers():
-    answers = "Yes\nNo\nYes\nLincoln High\nLincoln District\n001A0000001abcD\n001A0000001abcDEFG\n"
+    answers = TICKET + "Yes\nNo\nYes\nLincoln High\nLincoln District\n001A0000001abcD\n001A0000001abcDEFG\n"
     answers += "0123456789abcdef01234567\n0123456789abcdef01234568\n"
     result = run("try", "clever-access", stdin=answers)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -61,11 +64,12 @@ def test_try_walks_to_an_outcome_with_piped_answers():
     assert "Outcome: escalated, priority normal" in out
     assert "--- Customer reply (copy into the ticket) ---" in out
     assert "School name: Lincoln High" in out
-    assert "Group: Clever Tier 2 supervisors" in out and "tier 1: Herbert Mena, Edison Gomez" in out
+    assert "Group: Clever Tier 2" in out and "tier 1: Clever Tier 2 agent A, Clever Tier 2 agent B" in out
+    assert "Ticket and requester" in out and "482913" in out
 
 
 def test_try_reports_field_errors_and_asks_again():
-    answers = "Yes\nNo\nYes\nLincoln\nDistrict\nnot-an-id\n001A0000001abcDEFG\n0123456789abcdef01234567\n"
+    answers = TICKET + "Yes\nNo\nYes\nLincoln\nDistrict\nnot-an-id\n001A0000001abcDEFG\n0123456789abcdef01234567\n"
     answers += "0123456789abcdef01234568\n001A0000001abcD\n"
     result = run("try", "clever-access", stdin=answers)
     assert "! School Salesforce ID: A Salesforce ID has 15 or 18 letters and digits." in result.stdout
@@ -73,10 +77,12 @@ def test_try_reports_field_errors_and_asks_again():
 
 
 def test_try_back_and_restart_then_end_of_input():
-    result = run("try", "clever-access", stdin="No\nb\nYes\nr\n")
+    result = run("try", "clever-access", stdin=TICKET + "No\nb\nYes\nr\n")
     assert result.returncode == 1
     assert "Input ended before the playbook reached an outcome." in result.stdout
-    assert result.stdout.count("== Clever access troubleshooting :: 1. Clever district? ==") == 3
+    assert result.stdout.count("== Clever access troubleshooting :: 1. Clever district? ==") == 2
+    # Restart goes back to the start: the ticket form, whose answers were typed, not known beforehand
+    assert result.stdout.count("== Clever access troubleshooting :: Ticket and requester ==") == 2
 
 
 def test_try_unknown_playbook_is_a_clear_error():

@@ -53,6 +53,7 @@ def escalation(agent: bool = True) -> Escalation:
         created_by="U1",
         agent=PostRef(Surface.SLACK, "C1", "1.1") if agent else None,
         person=None,
+        case_id=None,
         handled_by=None,
         note=None,
         created_at=T0,

@@ -19,13 +19,14 @@ from tests.slackapp import App, FakeClock, example_config, message_text, running
 
 AGENT = "U0AGENT1"
 HERBERT, EDISON, JULIAN, TINA = "U00000HM01", "U00000EG02", "U00000JM03", "U00000TD04"
-TIER2 = "C00000CT2A"
-# A Wednesday, 10:00 in New York: inside the Clever Tier 2 group's 08:00-18:00.
+TIER2 = "C00000TSUP"  # the TS Supervisor group's channel: Clever Tier 2's step 2 escalates there
+# A Wednesday, 10:00 in New York: inside the TS Supervisor group's 08:00-18:00.
 WEDNESDAY_10AM = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+CASE_BUTTONS = {"Start clever-tier2", "Record work", "Status update reply"}  # Tier II's work on the case
+TICKET = {"ticket_id": "48213", "requester": "Teacher"}
 DETAILS = {
-    "ticket_id": "48213",
     "affected": "Teacher",
-    "affected_user_ids": "5f1e<!here>",
+    "teacher_user_id": "5f1e<!here>",
     "school_name": "Lincoln High",
     "district_name": "Springfield",
     "school_clever_id": "0123456789abcdef01234567",
@@ -52,7 +53,10 @@ async def app(slack, db_url, clock):
 
 async def walk_to_dashboard_check(app: App) -> None:
     """Walk the Clever Tier 2 playbook up to the question whose answer escalates, as an agent clicks it."""
-    await app.command("clever-tier2")
+    await app.command("clever-tier2 48213")
+    await app.click("Fill in the form")
+    assert (await app.submit(TICKET)).text == ""
+    await app.click("Another Clever escalation")
     await app.click("Yes, approved, launched and live")
     await app.click("Fill in the form")
     reply = await app.submit(DETAILS)
@@ -85,14 +89,14 @@ async def test_escalation_pings_the_first_tier_with_the_full_handoff(app, slack)
     text = message_text(ping)
     assert f"<@{HERBERT}> <@{EDISON}> (tier 1 of 3)" in text
     assert f"<@{JULIAN}>" not in text and f"<@{TINA}>" not in text
-    assert "Escalation to Clever Tier 2 supervisors" in text and "priority *normal*" in text
+    assert "Escalation to TS Supervisor group" in text and "priority *normal*" in text
     assert "Lincoln High" in text and "48213" in text and "0123456789abcdef01234567" in text
     assert "5f1e&lt;!here&gt;" in text and "<!here>" not in text  # typed text never pings anyone
     assert "Path taken" in text and "Is the district" in text
     assert "Internal note" in text and "Open the agent's session" in text
-    assert set(App.buttons(ping)) == {"Acknowledge", "Claim", "Return to Tier 1", "Resolve"}
+    assert set(App.buttons(ping)) == {"Acknowledge", "Claim", "Return to Tier 1", "Resolve"} | CASE_BUTTONS
     session = message_text(app.session())
-    assert "Escalation to Clever Tier 2 supervisors" in session and "pinged tier 1 of 3" in session
+    assert "Escalation to TS Supervisor group" in session and "pinged tier 1 of 3" in session
 
 
 async def test_fallback_when_the_first_tier_is_away_then_everyone_but_the_last(app, slack):
@@ -175,7 +179,7 @@ async def test_unacknowledged_ping_re_escalates_on_time_tier_by_tier(app, slack,
 
 
 async def test_high_priority_uses_the_shorter_timeout(app, slack, clock):
-    await app.command("sse-integration")
+    await app.command("sse-integration 48213")  # the ticket form is passed: its only field came with the command
     await app.click("Fill in the form")
     view = app.last_view()
     values = {}
@@ -243,10 +247,11 @@ async def test_only_group_members_may_press_the_buttons(app, slack):
     await app.runtime.worker.drain()
     ping = copy.deepcopy(pings(slack)[0])
     await app.click_in(ping, "Resolve", user="U0STRANGER")
-    assert "Only members of Clever Tier 2 supervisors can do that." in json.dumps(slack.responses[-1].body)
+    assert "Only members of TS Supervisor group can do that." in json.dumps(slack.responses[-1].body)
     esc = (await app.runtime.store.escalations.for_run(_run_id(app)))[-1]
     assert esc.status == "open"
     await app.click_in(ping, "Resolve", user=TINA)
+    await app.submit({"found": "The school was missing from the district"}, view=app.last_view(), user=TINA)
     await app.click_in(ping, "Acknowledge", user=HERBERT)  # an outdated message: refused, not applied
     esc = (await app.runtime.store.escalations.for_run(_run_id(app)))[-1]
     assert esc.status == "resolved" and esc.handled_by == TINA
@@ -288,7 +293,7 @@ async def test_a_ping_that_cannot_be_posted_tells_the_agent(app, slack):
     assert pings(slack) == []
     [notice] = thread(slack, "C0SUPPORT")
     text = message_text(notice)
-    assert f"<@{AGENT}> your escalation to *Clever Tier 2 supervisors* could not be posted in <#{TIER2}>" in text
+    assert f"<@{AGENT}> your escalation to *TS Supervisor group* could not be posted in <#{TIER2}>" in text
     assert ": Slack said channel_not_found." in text and "Nobody in that group has been told" in text
     jobs = {job.kind: job for job in await app.runtime.store.jobs.list()}
     assert jobs["ping"].status == "failed" and jobs["ping"].last_error == "Slack said channel_not_found"
@@ -350,7 +355,7 @@ async def test_two_workers_deliver_each_ping_once(slack, db_url, clock):
     async with running_app(slack, db_url, clock=clock) as a, running_app(slack, db_url, clock=clock) as b:
         for i in range(30):
             await a.runtime.deps.escalations.manual(
-                group_id="clever-tier2",
+                group_id="ts-supervisors",
                 summary=f"case {i}",
                 priority="normal",
                 reference=str(i),
@@ -372,15 +377,23 @@ async def test_escalate_by_hand(app, slack):
     modal = app.last_view()
     assert modal["callback_id"] == "esc.manual.submit"
     await app.submit(
-        {"group": "tech-dev", "summary": "Gradebook export fails <!channel>", "priority": "high", "reference": "48213"},
+        {
+            "group": "school-district-associations",
+            "summary": "Gradebook export fails <!channel>",
+            "priority": "high",
+            "reference": "48213",
+        },
         view=modal,
     )
     await app.runtime.worker.drain()
-    [ping] = pings(slack, "C00000TDEV")
+    [ping] = pings(slack, "C00000SDA1")
     text = message_text(ping)
-    assert "Escalation (by hand) to Tech Dev" in text and "priority *high*" in text
+    assert "Escalation (by hand) to School-district associations" in text and "priority *high*" in text
     assert "Gradebook export fails &lt;!channel&gt;" in text and "<!channel>" not in text
-    await app.click_in(ping, "Acknowledge", user="U00000TD06")
+    case = await app.runtime.store.cases.open_for_ticket("48213")  # every escalation belongs to a case
+    assert case is not None and case.status == "escalated"
+    assert f"Case *{case.number}* · Ticket #48213" in text
+    await app.click_in(ping, "Acknowledge", user="U00000EM05")
     await app.runtime.worker.drain()
     dm = slack.calls_to("chat.postMessage")[-1]
     assert dm.params["channel"] == AGENT and "acknowledged" in json.dumps(dm.params["blocks"])
@@ -390,7 +403,7 @@ async def test_oncall_lists_groups_and_who_would_be_pinged(app, slack):
     await away(app, HERBERT, "2h")
     await app.command("", user=AGENT, command="/oncall")
     text = json.dumps(slack.responses[-1].body)
-    assert "Clever Tier 2 supervisors" in text
+    assert "TS Supervisor group" in text
     assert "Herbert Mena (away until" in text
     assert "a ping now goes to: Edison Gomez (tier 1 of 3)" in text
     bad = await app.command("away someday", user=HERBERT, command="/oncall")
@@ -412,7 +425,7 @@ async def test_ticket_share_with_clever_carries_the_sharing_checklist(app, slack
     await app.runtime.worker.drain()
     [ping] = pings(slack, "C00000TSUP")
     text = message_text(ping)
-    assert "Ticket share to TS Supervisor group (Clever ticket sharing)" in text and "Partner: Clever" in text
+    assert "Ticket share to TS Supervisor group" in text and "Partner: Clever" in text
     assert "Clever_Ticket Sharing Process" in text and "enterprise-support@clever.com" in text
     assert "Section 4521 is missing from the sync" in text
 
@@ -420,7 +433,7 @@ async def test_ticket_share_with_clever_carries_the_sharing_checklist(app, slack
 async def test_slack_presence_counts_when_the_group_asks_for_it(slack, db_url, clock):
     config = example_config()
     data = config.model_dump()
-    data["groups"]["clever-tier2"]["use_slack_presence"] = True
+    data["groups"]["ts-supervisors"]["use_slack_presence"] = True
     slack.set_presence(HERBERT, "away")
     async with running_app(slack, db_url, type(config).model_validate(data), clock=clock) as app:
         await escalate_dashboard_check(app)
@@ -438,6 +451,7 @@ async def test_back_and_escalating_again_does_not_escalate_twice(app, slack):
     assert len(await app.runtime.store.escalations.for_run(_run_id(app))) == 1
     assert len(pings(slack)) == 1
     await app.click_in(pings(slack)[0], "Resolve", user=HERBERT)
+    await app.submit({"found": "Listed in Clever's dashboard"}, view=app.last_view(), user=HERBERT)
     await app.runtime.worker.drain()
     await app.click("Back")  # once resolved, walking to the escalation again raises a new one
     await app.click("Escalate to a TS supervisor to check it")

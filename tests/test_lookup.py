@@ -82,9 +82,7 @@ async def test_markers_seen_on_the_way_answer_the_next_look_up_without_reading_a
     assert await finder.find(CHANNEL, "job-2", thread_ts=None, started=started, ended=time.time()) == Found(
         second["ts"]
     )
-    assert await finder.find(CHANNEL, "job-1", thread_ts=None, started=started, ended=time.time()) == Found(
-        first["ts"]
-    )
+    assert await finder.find(CHANNEL, "job-1", thread_ts=None, started=started, ended=time.time()) == Found(first["ts"])
     assert len(slack.calls_to("conversations.history")) == 1  # the pings of one crash share one read
 
 

@@ -40,7 +40,7 @@ async def test_a_press_before_the_worker_recorded_the_ping_still_shows_on_it(sla
 
 async def test_updates_from_two_replicas_end_on_the_newest_state(slack, db_url):
     async with running_app(slack, db_url) as first, running_app(slack, db_url) as second:
-        await first.command("clever-access", channel=CHANNEL)
+        await first.start(channel=CHANNEL)
         session = first.session(CHANNEL)
         # The first replica's update reaches Slack late (held back a second), after the second replica's.
         slack.delay("chat.update", 1.0, times=1, effect_first=False)
@@ -53,4 +53,4 @@ async def test_updates_from_two_replicas_end_on_the_newest_state(slack, db_url):
         await asyncio.gather(first.settle(), second.settle())
         shown = first.session(CHANNEL)
         version = decode(RunRef, App.buttons(shown)["Restart"]["value"]).version
-        assert version == 2, message_text(shown)
+        assert version == 3, message_text(shown)

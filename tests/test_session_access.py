@@ -32,14 +32,14 @@ def last_notice(slack: FakeSlack) -> str:
 async def test_only_the_owner_may_answer_when_sessions_are_the_owners(slack, db_url):
     config = example_config(access={"sessions": "owner"})
     async with running_app(slack, db_url, config) as app:
-        await app.command("clever-access", user=OWNER, channel=CHANNEL)
+        await app.start(user=OWNER, channel=CHANNEL)
         session = app.session(CHANNEL)
         reply = await app.click("Yes", user=STRANGER, message=session)
         assert reply.status == 200
         assert "This session belongs to someone else" in last_notice(slack)
-        assert version_of(app.session(CHANNEL)) == 0  # nothing changed
+        assert version_of(app.session(CHANNEL)) == 1  # nothing changed
         await app.click("Yes", user=OWNER)
-        assert version_of(app.session(CHANNEL)) == 1
+        assert version_of(app.session(CHANNEL)) == 2
 
 
 async def test_a_stranger_cannot_submit_the_owners_form(slack, db_url):
@@ -58,11 +58,11 @@ async def test_the_owners_team_may_answer_when_sessions_are_the_teams(slack, db_
     config = example_config(access={"sessions": "team", "teams": ["S0TEAMA"]})
     slack.set_usergroup("S0TEAMA", [OWNER, TEAMMATE])
     async with running_app(slack, db_url, config) as app:
-        await app.command("clever-access", user=OWNER, channel=CHANNEL)
+        await app.start(user=OWNER, channel=CHANNEL)
         await app.click("Yes", user=STRANGER)
-        assert version_of(app.session(CHANNEL)) == 0 and "its owner and their team" in last_notice(slack)
+        assert version_of(app.session(CHANNEL)) == 1 and "its owner and their team" in last_notice(slack)
         await app.click("Yes", user=TEAMMATE)
-        assert version_of(app.session(CHANNEL)) == 1
+        assert version_of(app.session(CHANNEL)) == 2
 
 
 async def test_someone_refused_the_start_cannot_click_either(slack, db_url):
@@ -70,17 +70,17 @@ async def test_someone_refused_the_start_cannot_click_either(slack, db_url):
     async with running_app(slack, db_url, config) as app:
         refused = await app.command("clever-access", user=STRANGER, channel=CHANNEL)
         assert "not set up to start playbooks" in refused.body["text"]
-        await app.command("clever-access", user=OWNER, channel=CHANNEL)
+        await app.start(user=OWNER, channel=CHANNEL)
         await app.click("Yes", user=STRANGER)
         assert "not set up to start playbooks" in last_notice(slack)
-        assert version_of(app.session(CHANNEL)) == 0
+        assert version_of(app.session(CHANNEL)) == 1
 
 
 async def test_a_button_carrying_another_runs_id_changes_neither_run(slack, db_url):
     async with running_app(slack, db_url) as app:
-        await app.command("clever-access", user=OWNER, channel=CHANNEL)
+        await app.start(user=OWNER, channel=CHANNEL)
         first = app.session(CHANNEL)
-        await app.command("clever-access", user=STRANGER, channel=CHANNEL)
+        await app.start(user=STRANGER, channel=CHANNEL)
         second = app.session(CHANNEL)
         other = decode(RunRef, App.buttons(second)["Yes"]["value"])
         # A click on the first message whose button says it belongs to the second run.
@@ -93,5 +93,5 @@ async def test_a_button_carrying_another_runs_id_changes_neither_run(slack, db_u
         await app.settle()
         assert "does not belong to this session" in last_notice(slack)
         messages = {m["ts"]: m for m in slack.messages[CHANNEL]}
-        assert version_of(messages[first["ts"]]) == 0 and version_of(messages[second["ts"]]) == 0
+        assert version_of(messages[first["ts"]]) == 1 and version_of(messages[second["ts"]]) == 1
         assert "Clever access troubleshooting" in json.dumps(messages[first["ts"]]["blocks"])

@@ -49,11 +49,17 @@ async def test_search_with_no_match_or_several(app):
 
 
 async def test_walk_clever_access_to_escalation_by_clicking(app, slack):
-    reply = await app.command("clever-access")
+    reply = await app.command("clever-access 482913")
     assert reply.status == 200
     session = app.session()
-    assert "Clever access troubleshooting" in message_text(session)
-    assert set(app.buttons(session)) == {"Yes", "No", "Restart", "Cancel"}
+    text = message_text(session)
+    assert "Clever access troubleshooting" in text and "Ticket #482913" in text
+    case = await app.runtime.store.cases.open_for_ticket("482913")  # every contact is a case, with its number
+    assert case is not None and case.number.startswith("CLV-") and f"Case *{case.number}*" in text
+    assert set(app.buttons(session)) == {"Fill in the form", "Restart", "Cancel"}  # who is asking, first
+    await app.click("Fill in the form")
+    assert (await app.submit({"ticket_id": "482913", "requester": "Teacher"})).text == ""
+    assert set(app.buttons(app.session())) == {"Yes", "No", "Back", "Restart", "Cancel"}
     await app.click("Yes")
     await app.click("No")
     await app.click("Yes")
@@ -70,42 +76,33 @@ async def test_walk_clever_access_to_escalation_by_clicking(app, slack):
         "school_clever_id",
         "district_clever_id",
     ]
-    reply = await app.submit(
-        {
-            "school_name": "Lincoln <!channel>",
-            "district_name": "Springfield",
-            "school_salesforce_id": "bad",
-            "district_salesforce_id": "001A0000001abcDEFG",
-            "school_clever_id": "0123456789abcdef01234567",
-            "district_clever_id": "0123456789abcdef01234568",
-        }
-    )
+    values = {
+        "school_name": "Lincoln <!channel>",
+        "district_name": "Springfield",
+        "school_salesforce_id": "bad",
+        "district_salesforce_id": "001A0000001abcDEFG",
+        "school_clever_id": "0123456789abcdef01234567",
+        "district_clever_id": "0123456789abcdef01234568",
+    }
+    reply = await app.submit(values)
     assert reply.status == 200
     assert reply.body == {
         "response_action": "errors",
         "errors": {"school_salesforce_id": "A Salesforce ID has 15 or 18 letters and digits."},
     }
-    reply = await app.submit(
-        {
-            "school_name": "Lincoln <!channel>",
-            "district_name": "Springfield",
-            "school_salesforce_id": "001A0000001abcD",
-            "district_salesforce_id": "001A0000001abcDEFG",
-            "school_clever_id": "0123456789abcdef01234567",
-            "district_clever_id": "0123456789abcdef01234568",
-        }
-    )
+    reply = await app.submit({**values, "school_salesforce_id": "001A0000001abcD"})
     assert reply.status == 200 and reply.text == ""
     text = message_text(app.session())
     assert "Outcome: Escalate to Tier 2" in text
     assert "Customer reply" in text and "Internal note" in text
     assert "Lincoln &lt;!channel&gt;" in text and "<!channel>" not in text
-    assert "Clever Tier 2 supervisors" in text
+    assert "Clever Tier 2" in text and f"Case *{case.number}*" in text
     assert len(slack.calls_to("chat.postMessage")) == 1  # one session message, updated in place
-    assert len(slack.calls_to("chat.update")) == 4
+    assert len(slack.calls_to("chat.update")) == 5
     audit = await app.runtime.store.audit(_run_id(app))
-    assert [a.action for a in audit] == ["start", "choose", "choose", "choose", "submit"]
-    assert audit[-1].detail["fields"]["school_name"] == "Lincoln <!channel>"
+    assert [a.action for a in audit] == ["start", "submit", "choose", "choose", "choose", "submit", "escalate"]
+    assert audit[-2].detail["fields"]["school_name"] == "Lincoln <!channel>"
+    assert (await app.runtime.store.cases.get(case.id)).status == "escalated"
 
 
 def _run_id(app) -> str:
@@ -147,20 +144,19 @@ async def test_every_path_of_every_playbook_by_clicking(slack, tmp_path):
 
 
 async def test_back_restart_cancel(app):
-    await app.command("clever-access")
+    await app.start()
     await app.click("No")
     assert "Back" in app.buttons(app.session())
     await app.click("Back")
     assert "1. Clever district?" in message_text(app.session())
-    assert "Back" not in app.buttons(app.session())
     await app.click("Yes")
-    await app.click("Restart")
-    assert "1. Clever district?" in message_text(app.session())
+    await app.click("Restart")  # starts over at the ticket form, whose answers are known: straight to step 1
+    assert "Ticket and requester" in message_text(app.session())
     await app.click("Cancel")
     text = message_text(app.session())
     assert "This session was cancelled" in text and set(app.buttons(app.session())) == {"Restart"}
     actions = [a.action for a in await app.runtime.store.audit(_run_id(app))]
-    assert actions == ["start", "choose", "back", "choose", "restart", "cancel"]
+    assert actions == ["start", "submit", "choose", "back", "choose", "restart", "cancel"]
 
 
 async def test_picker_starts_the_chosen_playbook_and_removes_itself(app, slack):
@@ -175,40 +171,45 @@ async def test_picker_starts_the_chosen_playbook_and_removes_itself(app, slack):
 
 async def test_restart_in_the_middle_of_a_run_loses_nothing(slack, db_url):
     async with running_app(slack, db_url) as first:
-        await first.command("clever-access")
+        await first.start()
         await first.click("Yes")
         before = copy.deepcopy(first.session())
     async with running_app(slack, db_url) as second:  # a new process on the same database
         await second.click("No", message=before)
         text = message_text(second.session())
         assert "2b. VHL does not recognise the school" in text
-        assert [a.action for a in await second.runtime.store.audit(_run_id(second))] == ["start", "choose", "choose"]
+        assert [a.action for a in await second.runtime.store.audit(_run_id(second))] == [
+            "start",
+            "submit",
+            "choose",
+            "choose",
+        ]
 
 
 async def test_two_replicas_serve_the_same_run(slack, db_url):
     async with running_app(slack, db_url) as a, running_app(slack, db_url) as b:
-        await a.command("clever-access")
+        await a.start()
         await b.click("Yes")
         await a.click("No")
         await b.click("No")
         assert "3. VHL Central account" in message_text(a.session())
-        assert len(await a.runtime.store.audit(_run_id(a))) == 4
+        assert len(await a.runtime.store.audit(_run_id(a))) == 5
 
 
 async def test_double_click_advances_once_and_tells_the_loser(app, slack):
-    await app.command("clever-access")
+    await app.start()
     message = copy.deepcopy(app.session())  # what Slack shows at the time of the click
     first = await app.click("Yes", message=message)
     second = await app.click("Yes", message=message)  # same button, same old message
     assert first.status == second.status == 200
-    assert [a.action for a in await app.runtime.store.audit(_run_id(app))] == ["start", "choose"]
+    assert [a.action for a in await app.runtime.store.audit(_run_id(app))] == ["start", "submit", "choose"]
     notices = [r for r in slack.responses if "already answered" in json.dumps(r.body)]
     assert len(notices) == 1 and notices[0].body["response_type"] == "ephemeral"
     assert "2a. Clever login" in message_text(app.session())
 
 
 async def test_concurrent_clicks_by_two_agents_advance_once(app, slack):
-    await app.command("clever-access")
+    await app.start()
     message = copy.deepcopy(app.session())  # what Slack shows at the time of the click
     replies = await asyncio.gather(
         app.click("Yes", message=message, user="U0AGENT1", settle=False),
@@ -217,9 +218,9 @@ async def test_concurrent_clicks_by_two_agents_advance_once(app, slack):
     await app.settle()
     assert [r.status for r in replies] == [200, 200]
     audit = await app.runtime.store.audit(_run_id(app))
-    assert [a.action for a in audit] == ["start", "choose"]
+    assert [a.action for a in audit] == ["start", "submit", "choose"]
     assert len([r for r in slack.responses if "already answered" in json.dumps(r.body)]) == 1
-    winner = audit[1].detail["answer"]
+    winner = audit[2].detail["answer"]
     expected = "2a. Clever login" if winner == "Yes" else "1. Not a Clever district"
     assert expected in message_text(app.session())
 
@@ -261,7 +262,7 @@ async def test_oversized_body_gets_400(app):
 
 
 async def test_button_value_from_another_app_version_is_refused_politely(app, slack):
-    await app.command("clever-access")
+    await app.start()
     url = slack.response_url("old", channel=CHANNEL, message_ts=app.session()["ts"])
     reply = await app.post(block_actions_body("triage.choice.0", '{"p":0,"r":"x"}', response_url=url))
     await app.settle()
@@ -307,10 +308,10 @@ async def test_retried_event_is_processed_once(app, slack):
 
 
 async def test_rate_limited_update_is_retried_after_retry_after(app, slack):
-    await app.command("clever-access")
+    await app.start()
     slack.fail_next("chat.update", status=429, retry_after=1)
     await app.click("Yes")
-    updates = slack.calls_to("chat.update")
+    updates = slack.calls_to("chat.update")[1:]  # the first showed step 1, after the ticket form
     assert [c.status for c in updates] == [429, 200]
     assert updates[1].time - updates[0].time >= 1.0
     assert "2a. Clever login" in message_text(app.session())
@@ -321,7 +322,7 @@ async def test_a_rate_limited_update_never_overwrites_a_newer_one(app, slack):
     """An update waits out Slack's Retry-After; a stale click meanwhile asks for a refresh; as soon as the message
     shows the new step the agent clicks on. The message must end on the newest step: the update that was
     waiting must not land last (it did, when each update was sent on its own)."""
-    await app.command("clever-access")
+    await app.start()
     slack.fail_next("chat.update", status=429, retry_after=1)
     await app.click("Yes", settle=False)  # its update is refused, to be tried again in a second or two
     await asyncio.sleep(0.1)
@@ -339,12 +340,12 @@ async def test_a_rate_limited_update_never_overwrites_a_newer_one(app, slack):
 
 
 async def test_update_that_keeps_failing_tells_the_agent_a_reference(app, slack):
-    await app.command("clever-access")
+    await app.start()
     slack.fail_next("chat.update", status=500, retry_after=None, times=5)
     await app.click("Yes")
     notice = json.dumps(slack.responses[-1].body)
     assert "Slack did not take the update (ref" in notice
-    assert [a.action for a in await app.runtime.store.audit(_run_id(app))] == ["start", "choose"]
+    assert [a.action for a in await app.runtime.store.audit(_run_id(app))] == ["start", "submit", "choose"]
     assert "1. Clever district?" in message_text(app.session())  # Slack still shows the old step
     slack.clear_faults()
     await app.click("No")  # a click on the outdated message is refused and refreshes it...
@@ -370,13 +371,13 @@ async def test_access_limited_to_listed_users_and_usergroups(slack, db_url):
         refused = await app.command("clever-access", user="U0STRANGER")
         assert "not set up to start playbooks" in refused.body["text"]
         assert not slack.messages[CHANNEL]
-        await app.command("clever-access", user="U0ALLOWED")
-        await app.command("clever-access", user="U0INGROUP")
+        await app.start(user="U0ALLOWED")
+        await app.start(user="U0INGROUP")
         assert len(slack.messages[CHANNEL]) == 2
 
 
 async def test_healthz_and_metrics(app):
-    await app.command("clever-access")
+    await app.start()
     await app.click("Yes")
 
     async with aiohttp.ClientSession() as http:
@@ -385,6 +386,8 @@ async def test_healthz_and_metrics(app):
         async with http.get(app.url + "/metrics") as resp:
             text = await resp.text()
     assert "chatbot_active_runs 1.0" in text
-    assert 'chatbot_slack_requests_total{kind="block_actions",status="200"} 1.0' in text
+    # the ticket form's button, then Yes; the form's submission; the session shown after each answer
+    assert 'chatbot_slack_requests_total{kind="block_actions",status="200"} 2.0' in text
+    assert 'chatbot_slack_requests_total{kind="view_submission",status="200"} 1.0' in text
     assert 'chatbot_slack_ack_seconds_count{kind="slash_command"} 1.0' in text
-    assert 'chatbot_slack_api_calls_total{method="chat.update",result="ok"} 1.0' in text
+    assert 'chatbot_slack_api_calls_total{method="chat.update",result="ok"} 2.0' in text

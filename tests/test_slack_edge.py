@@ -74,7 +74,7 @@ async def test_a_signed_command_sent_in_two_writes_is_verified_whole(app, slack)
 
 
 async def test_a_click_sent_in_tcp_sized_segments_is_verified_whole(app, slack):
-    await app.command("clever-access", user=AGENT, channel="C0SUPPORT")
+    await app.start(user=AGENT, channel="C0SUPPORT")
     session = app.session("C0SUPPORT")
     yes = App.buttons(session)["Yes"]
     body = block_actions_body(yes["action_id"], yes["value"], user_id=AGENT, channel_id="C0SUPPORT", message=session)

@@ -53,6 +53,7 @@ async def test_the_first_form_right_after_the_post_still_updates_the_session(sla
         modal = app.last_view()
         fields = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
         values = {fid: (e["options"][0]["value"] if e.get("options") else "x") for fid, e in fields.items()}
+        values["ticket_id"] = "482913"  # the ticket form comes first
         reply = await app.submit(values, view=modal)
         assert reply.text == ""
         await app.settle()
@@ -72,23 +73,24 @@ async def test_a_form_slack_would_not_open_is_explained(app, slack):
 async def test_a_return_form_slack_would_not_open_is_explained(app, slack):
     reply = await app.command("", command="/escalate")
     assert reply.status == 200
-    await app.submit({"group": "tech-dev", "summary": "Export fails", "priority": "normal", "reference": "1"})
+    group = {"group": "school-district-associations", "summary": "Export fails", "priority": "normal"}
+    await app.submit({**group, "reference": "1"})
     await app.runtime.worker.drain()
-    [ping] = [m for m in slack.messages["C00000TDEV"] if m.get("thread_ts") in (None, m["ts"])]
+    [ping] = [m for m in slack.messages["C00000SDA1"] if m.get("thread_ts") in (None, m["ts"])]
     slack.fail_next("views.open", status=200, error="expired_trigger_id")
-    await app.click_in(ping, "Return to Tier 1", user="U00000TD06")
+    await app.click_in(ping, "Return to Tier 1", user="U00000EM05")
     assert "Slack did not open the form" in notices(slack)
 
 
 async def test_a_session_post_whose_answer_is_lost_is_found_and_linked(slack, db_url):
     async with running_app(slack, db_url, slack_timeout=1.0) as app:
         slack.delay("chat.postMessage", 2.0, times=1)  # posted at once, answered after the app gave up
-        await app.command("clever-access", user=AGENT, channel=CHANNEL)
+        await app.start(user=AGENT, channel=CHANNEL)
         assert len(slack.calls_to("conversations.history")) == 1  # it looked before saying anything
         assert "Slack did not" not in notices(slack) and "saved" not in notices(slack)
         await app.click("Yes")  # the run knows its message: the click updates it in place
         shown = app.session(CHANNEL)
-        assert decode(RunRef, App.buttons(shown)["Restart"]["value"]).version == 1
+        assert decode(RunRef, App.buttons(shown)["Restart"]["value"]).version == 2
 
 
 async def test_a_session_post_that_never_landed_is_said_so(slack, db_url):
@@ -131,7 +133,7 @@ async def test_healthz_is_unhealthy_when_the_database_takes_no_writes(slack, db_
 
 @pytest.mark.parametrize("db_url", [BACKENDS[0]], indirect=True)
 async def test_a_click_waiting_on_a_locked_database_is_answered_within_slacks_deadline(app, slack, db_url):
-    await app.command("clever-access", user=AGENT, channel=CHANNEL)
+    await app.start(user=AGENT, channel=CHANNEL)
     blocker = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock for longer than Slack waits
@@ -144,7 +146,7 @@ async def test_a_click_waiting_on_a_locked_database_is_answered_within_slacks_de
     await app.settle()
     assert reply.status == 200 and elapsed < 3.0
     assert "The database is busy or unreachable: that was not saved" in notices(slack)
-    assert decode(RunRef, App.buttons(app.session(CHANNEL))["Restart"]["value"]).version == 0
+    assert decode(RunRef, App.buttons(app.session(CHANNEL))["Restart"]["value"]).version == 1
 
 
 async def test_oncall_away_never_echoes_live_mentions_and_refuses_absurd_lengths(app):
@@ -162,6 +164,12 @@ async def test_debug_logging_never_carries_what_agents_typed(app, slack, caplog)
     secret_name = "Zebulon Quackenbush-Tiberius"
     await app.command("sse-integration", user=AGENT, channel=CHANNEL)
     await app.click("Fill in the form")
+    modal = app.last_view()
+    fields = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
+    values = {fid: (e["options"][0]["value"] if e.get("options") else secret_name) for fid, e in fields.items()}
+    values["ticket_id"] = "482913"
+    assert (await app.submit(values, view=modal)).text == ""
+    await app.click("Fill in the form")  # the ticket's details, after its number
     modal = app.last_view()
     fields = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
     values = {fid: (e["options"][0]["value"] if e.get("options") else secret_name) for fid, e in fields.items()}

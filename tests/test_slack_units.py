@@ -101,10 +101,13 @@ def test_secrets_never_show_themselves():
 def test_manifest_lists_every_command_and_the_request_url():
     manifest = yaml.safe_load(yaml.safe_dump(build_manifest(example_config(), "https://bot.example.org/")))
     url = "https://bot.example.org/slack/events"
-    assert {c["command"] for c in manifest["features"]["slash_commands"]} == {"/triage", "/oncall", "/escalate"}
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert commands == {"/triage", "/oncall", "/escalate", "/digest", "/case"}
     assert all(c["url"] == url for c in manifest["features"]["slash_commands"])
     assert manifest["settings"]["interactivity"]["request_url"] == url
     assert manifest["settings"]["event_subscriptions"]["request_url"] == url
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert {"commands", "chat:write", "usergroups:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
     socket = build_manifest(example_config(), "", socket_mode=True)
     assert socket["settings"]["socket_mode_enabled"] and "request_url" not in socket["settings"]["interactivity"]

@@ -39,6 +39,7 @@ from tests.test_playbook_paths import playbook
 
 WEDNESDAY_10AM = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # inside the Clever Tier 2 group's New York hours
 CHANNEL = Chat(TIER2_TEAMS, "channel")
+SLACK_TIER2 = "C00000CT2A"  # the Clever Tier 2 group's Slack channel in the example configuration
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ async def test_slack_and_teams_on_one_database_ping_ack_in_teams_and_the_slack_a
         await app.runtime.worker.drain()
 
         # Pinged on both surfaces the group is on.
-        assert len(pings(slack)) == 1
+        assert len(pings(slack, SLACK_TIER2)) == 1
         [ping] = app.posts()
         assert {e["mentioned"]["id"] for e in ping.body["entities"]} == {HERBERT.aad, EDISON.aad}
         assert "<at>Herbert Mena</at> <at>Edison Gomez</at> (tier 1 of 3)" in ping.body["text"]
@@ -125,14 +126,14 @@ async def test_slack_and_teams_on_one_database_ping_ack_in_teams_and_the_slack_a
         assert "Acknowledged by Herbert Mena" in texts(mine) and "Acknowledge" not in buttons(mine)
         await app.runtime.worker.drain()
         assert "Acknowledged by Herbert Mena" in texts(app.card(CHANNEL, ping_id))
-        assert "Acknowledge" not in message_text(pings(slack)[0]).split("Acknowledged")[0]
+        assert "Acknowledge" not in message_text(pings(slack, SLACK_TIER2)[0]).split("Acknowledged")[0]
         notices = thread(slack, "C0SUPPORT")
         assert len(notices) == 1 and "*acknowledged* by" in message_text(notices[0])
         assert "Acknowledged by" in message_text(app.slack.session())
         # No more reminders after the acknowledgement, on either surface.
         clock.advance(hours=3)
         await app.runtime.worker.drain()
-        assert thread(slack) == [] and thread_posts(app, ping_id) == []
+        assert thread(slack, SLACK_TIER2) == [] and thread_posts(app, ping_id) == []
 
 
 async def test_a_teams_agent_escalates_supervisor_returns_it_and_the_session_shows_why(

@@ -8,15 +8,18 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from chatbot.config import Config
+from chatbot.counts import counted
 from chatbot.domain.errors import InvalidFields, UserFacingError
 from chatbot.domain.run import Action, Answer, Back, Choose, Continue, Restart, RunState, Submit
 from chatbot.domain.views import FieldView, View
 from chatbot.engine.machine import Engine
+from chatbot.exitstatus import FINISHED, INPUT_ENDED, QUIT
 from chatbot.rendering.escape import markdown_to_plain
 from chatbot.services.escalations import timeout_for
 
 ACTOR = "console"
 COMMANDS = "b = back, r = restart, q = quit"
+TEXTAREA_HINT = "several lines; an empty line ends it"
 
 
 class EndOfInput(Exception):
@@ -32,25 +35,25 @@ class Console:
         self.clock: Callable[[], str] = lambda: datetime.now(UTC).isoformat(timespec="seconds")
 
     def run(self, playbook_id: str) -> int:
-        """Walk until an outcome (exit 0), quit (exit 0) or the input ends first (exit 1)."""
+        """Walk until an outcome (FINISHED), a quit (QUIT) or the input ends first (INPUT_ENDED)."""
         state = self.engine.start(playbook_id, ACTOR, self.clock())
         try:
             while True:
                 view = self.engine.view(state)
                 self._show(view)
                 if view.outcome is not None:
-                    return 0
+                    return FINISHED
                 action = self._ask(view, state)
                 if action is None:
-                    self._say("Stopped.")
-                    return 0
+                    self._say(f"Stopped before an outcome (exit status {QUIT}).")
+                    return QUIT
                 try:
                     state = self.engine.step(state, Answer(action, state.version, ACTOR, self.clock()))
                 except UserFacingError as exc:
                     self._say(f"! {exc.message}")
         except EndOfInput:
             self._say("\nInput ended before the playbook reached an outcome.")
-            return 1
+            return INPUT_ENDED
 
     # --- output -----------------------------------------------------------------------------
     def _say(self, text: str = "") -> None:
@@ -63,6 +66,9 @@ class Console:
             self._say(markdown_to_plain(view.text))
         if view.help:
             self._say("Help: " + markdown_to_plain(view.help).replace("\n", "\n      "))
+        if view.reply:
+            self._say("\n--- Customer reply (send it now) ---")
+            self._say(view.reply)
         for link in view.links:
             self._say(f"Link: {link.title} <{link.url}>")
         if view.outcome is not None:
@@ -86,7 +92,7 @@ class Console:
             self._say("\n--- Escalation that would be sent ---")
             self._say(self._escalation_preview(out.group, out.priority or "normal"))
         if view.trail:
-            self._say(f"\n({len(view.trail)} steps taken)")
+            self._say(f"\n({counted(len(view.trail), 'step')} taken)")
 
     def _escalation_preview(self, group_id: str, priority: str) -> str:
         group = self.config.groups.get(group_id)
@@ -101,7 +107,8 @@ class Console:
         return "\n".join(lines)
 
     # --- input ------------------------------------------------------------------------------
-    def _read(self, prompt: str) -> str:
+    def _read(self, prompt: str, strip: bool = True) -> str:
+        """One line; `strip=False` keeps its indentation (a textarea's later lines)."""
         self.out.write(prompt)
         self.out.flush()
         line = self.inp.readline()
@@ -109,7 +116,7 @@ class Console:
             raise EndOfInput
         if not self.inp.isatty():
             self.out.write(line if line.endswith("\n") else line + "\n")  # echo piped answers into the transcript
-        return line.strip()
+        return line.strip() if strip else line.rstrip()
 
     def _control(self, text: str) -> Action | bool | None:
         """Back/restart/quit typed anywhere; False when `text` is not one of them."""
@@ -178,11 +185,26 @@ class Console:
         if field.options:
             for i, option in enumerate(field.options, 1):
                 self._say(f"    {i}) {option}")
-        text = self._read(f"{label} > ")
+        textarea = field.type == "textarea"
+        text = self._read(f"{label} ({TEXTAREA_HINT}) > " if textarea else f"{label} > ")
         control = self._control(text)
         if control is not False:
             return control  # type: ignore[return-value]
+        if textarea and text:
+            return "\n".join([text, *self._more_lines()])
         if field.options and text.isdigit() and 1 <= int(text) <= len(field.options):
             return field.options[int(text) - 1]
         return text
 
+    def _more_lines(self) -> list[str]:
+        """A textarea's next lines, up to an empty line. The input ending also ends the text: what was given is
+        kept, and the next question finds the end."""
+        lines: list[str] = []
+        while True:
+            try:
+                line = self._read("... > ", strip=False)
+            except EndOfInput:
+                return lines
+            if not line.strip():
+                return lines
+            lines.append(line)

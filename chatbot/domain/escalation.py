@@ -83,7 +83,10 @@ class Handoff:
     playbook: str | None = None  # title of the playbook that escalated
     reason: str | None = None
     partner: str | None = None
-    reference: str | None = None  # the ticket or case number
+    reference: str | None = None  # the Zendesk ticket number
+    case_number: str | None = None
+    tier1_agent: str | None = None  # when Tier 2 escalates further: the Tier 1 agent who raised it first
+    follow_up: str | None = None  # the playbook whoever picks it up runs (with `fields` filled in)
     note: str = ""
     trail: tuple[TrailItem, ...] = ()
     facts: tuple[FactItem, ...] = ()
@@ -98,6 +101,9 @@ class Handoff:
             "reason": self.reason,
             "partner": self.partner,
             "reference": self.reference,
+            "case_number": self.case_number,
+            "tier1_agent": self.tier1_agent,
+            "follow_up": self.follow_up,
             "note": self.note,
             "trail": [{"question": t.question, "answer": t.answer} for t in self.trail],
             "facts": [{"label": f.label, "value": f.value} for f in self.facts],
@@ -114,12 +120,27 @@ class Handoff:
             reason=data.get("reason"),
             partner=data.get("partner"),
             reference=data.get("reference"),
+            case_number=data.get("case_number"),
+            tier1_agent=data.get("tier1_agent"),
+            follow_up=data.get("follow_up"),
             note=str(data.get("note") or ""),
             trail=tuple(TrailItem(str(t["question"]), str(t["answer"])) for t in data.get("trail") or ()),
             facts=tuple(FactItem(str(f["label"]), str(f["value"])) for f in data.get("facts") or ()),
             checklist=tuple(str(c) for c in data.get("checklist") or ()),
             fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
         )
+
+
+@dataclass(frozen=True)
+class EscalationSource:
+    """One answer on the path that led to an escalation, for the leads' digest ("which step sends the most work to
+    Tier 2"). `position` counts back from the outcome: 0 is the answer that reached it. No typed values: a form's
+    answer is None (its values may hold PII)."""
+
+    playbook: str
+    step: str
+    answer: str | None
+    position: int
 
 
 @dataclass(frozen=True)
@@ -136,6 +157,9 @@ class NewEscalation:
     run_id: str | None = None
     agent: PostRef | None = None  # the agent's session message (or, for one by hand, where it was raised)
     person: str | None = None  # one person to ask first (a configured person id), the group as fallback
+    case_id: str | None = None  # the contact it belongs to
+    case_number: str | None = None
+    sources: tuple[EscalationSource, ...] = ()  # the path that led here (none for one raised by hand)
 
 
 @dataclass(frozen=True)
@@ -153,6 +177,7 @@ class Escalation:
     created_by: str
     agent: PostRef | None
     person: str | None
+    case_id: str | None
     handled_by: str | None
     note: str | None  # e.g. the reason for returning it to Tier 1
     created_at: datetime
@@ -165,3 +190,25 @@ class Escalation:
 
     def post_on(self, surface: Surface) -> PostRef | None:
         return self.posts.get(surface)
+
+
+@dataclass(frozen=True)
+class AgentUpdate:
+    """What Tier 2 tells the agent about the case besides the escalation's status: work recorded ("is working with
+    Tech Development (DEV-123)") or, on resolution, the closure reply and note to paste. Texts as written (each
+    surface escapes them)."""
+
+    actor: str
+    case_number: str | None = None
+    line: str | None = None
+    reply: str | None = None
+    note: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> AgentUpdate:
+        texts = ("case_number", "line", "reply", "note")
+        known = {k: (str(data[k]) if data.get(k) is not None else None) for k in texts}
+        return cls(actor=str(data.get("actor", "")), **known)

@@ -96,10 +96,16 @@ class Change:
     post: PostRef | None = None
     audit: str | None = None
     jobs: tuple[NewJob, ...] = ()
+    # For the leads' digest, stamped with the change's time: someone took it up (time to acknowledge), it left
+    # Tier 2 (returned or resolved), a timer moved it to the next tier.
+    acknowledged: bool = False
+    closed: bool = False
+    reescalated: bool = False
 
     @property
     def touches_escalation(self) -> bool:
-        return any(v is not None for v in (self.status, self.tier, self.handled_by, self.note, self.post))
+        changes = (self.status, self.tier, self.handled_by, self.note, self.post)
+        return any(v is not None for v in changes) or self.acknowledged or self.closed or self.reescalated
 
 
 def allowed_actions(status: EscalationStatus) -> tuple[EscalationAction, ...]:
@@ -123,9 +129,7 @@ def _agent_jobs(esc: Escalation, now: datetime) -> list[NewJob]:
     return [delivery(JobKind.SESSION_UPDATE, esc.agent.surface, esc.id, now)]
 
 
-def act(
-    esc: Escalation, action: EscalationAction, *, actor: str, reason: str | None, now: datetime
-) -> Change:
+def act(esc: Escalation, action: EscalationAction, *, actor: str, reason: str | None, now: datetime) -> Change:
     """A group member acknowledges, claims, returns or resolves; ActionRefused if the status does not allow it."""
     if esc.status not in ALLOWED[action]:
         raise ActionRefused(f"This escalation is already {esc.status.value}.")
@@ -142,7 +146,13 @@ def act(
     )
     jobs.extend(_agent_jobs(esc, now))
     return Change(
-        status=AFTER[action], handled_by=handled_by, note=note, audit=f"escalation.{action.value}", jobs=tuple(jobs)
+        status=AFTER[action],
+        handled_by=handled_by,
+        note=note,
+        audit=f"escalation.{action.value}",
+        jobs=tuple(jobs),
+        acknowledged=esc.status == OPEN,  # the first press by a member, whichever it is, stops the timers
+        closed=AFTER[action].final,
     )
 
 
@@ -178,4 +188,4 @@ def timer_fired(esc: Escalation, tier: int, targets: Targets, timeout: timedelta
     jobs.extend(_agent_jobs(esc, now))
     if not targets.everyone:
         jobs.append(NewJob(JobKind.REESCALATE, {"tier": targets.tier + 1}, now + timeout, esc.id))
-    return Change(tier=targets.tier, jobs=tuple(jobs))
+    return Change(tier=targets.tier, jobs=tuple(jobs), reescalated=True)

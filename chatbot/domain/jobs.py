@@ -16,10 +16,14 @@ class JobKind(StrEnum):
     NOTIFY_AGENT = "notify_agent"  # tell the agent what Tier 2 did
     SESSION_UPDATE = "session_update"  # show the escalation's status in the agent's session
     UNDELIVERABLE = "undeliverable"  # tell the agent a ping or reminder could not be posted
+    AGENT_UPDATE = "agent_update"  # tell the agent what Tier 2 recorded (work, a status update, the closure texts)
     # Timers, surface-neutral
     REESCALATE = "reescalate"  # nobody acknowledged in time: move to the next tier
+    CASE_CLOSE = "case_close"  # a resolved case closes after its quiet days, unless reopened
     # Housekeeping
     PRUNE = "prune"  # forget old delivery keys
+    # Reports
+    DIGEST = "digest"  # a scheduled digest for team leads, posted once per schedule and period
 
 
 class JobStatus(StrEnum):

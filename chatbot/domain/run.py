@@ -41,11 +41,14 @@ class RunState:
     trail: tuple[TrailEntry, ...] = ()
     started_by: str | None = None
     started_at: str | None = None
+    # Values known before the first step: a ticket number typed with the command, the case the run belongs to,
+    # what Tier 1 collected when Tier 2 picks an escalation up. Answers given on the way win over them.
+    preset: dict[str, str] = field(default_factory=dict)
 
     @property
     def fields(self) -> dict[str, str]:
-        """Every value collected so far; a later answer to the same field wins."""
-        merged: dict[str, str] = {}
+        """Every value known so far; a later answer to the same field wins."""
+        merged: dict[str, str] = dict(self.preset)
         for entry in self.trail:
             merged.update(entry.values)
         return merged
@@ -66,6 +69,8 @@ class RunState:
             "started_by": self.started_by,
             "started_at": self.started_at,
         }
+        if self.preset:
+            data["preset"] = self.preset
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
     @classmethod

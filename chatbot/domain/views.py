@@ -81,3 +81,6 @@ class View:
     status: str
     can_back: bool
     outcome: OutcomeView | None = None
+    reply: str | None = None  # a customer reply to send at this step (plain text, ready to paste)
+    case_number: str | None = None  # the case the run works on, shown on every message
+    ticket: str | None = None  # the Zendesk ticket number, once known

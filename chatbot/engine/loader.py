@@ -179,4 +179,3 @@ def _display_path(file: Path) -> str:
         return str(file.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(file)
-

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from chatbot.domain.errors import InvalidAnswer, StaleAnswer
+from chatbot.domain.errors import InvalidAnswer, InvalidFields, StaleAnswer
 from chatbot.domain.run import (
     Answer,
     Back,
@@ -34,21 +34,34 @@ from chatbot.engine.schema import FieldSpec, Step, StepKind
 from chatbot.rendering.templates import Renderer
 
 PII_WITHHELD = "[withheld: PII]"
+DEFAULT_SIGNATURE = "Technical Support"
 MAX_JUMPS = 32  # the linter rejects jump cycles; this only guards a catalog that skipped linting
 
 
 class Engine:
     """Walks playbooks. Deterministic: the same state and answer always give the same result."""
 
-    def __init__(self, catalog: Catalog, renderer: Renderer, group_names: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        renderer: Renderer,
+        group_names: Mapping[str, str] | None = None,
+        signatures: Mapping[str, str] | None = None,
+    ):
+        """`signatures`: how replies are signed, by procedure key (playbooks name theirs in `procedure.key`)."""
         self.catalog = catalog
         self.renderer = renderer
         self.group_names = dict(group_names or {})
+        self.signatures = dict(signatures or {})
 
     # --- transitions -------------------------------------------------------------------------
-    def start(self, playbook_id: str, actor: str, at: str) -> RunState:
+    def start(self, playbook_id: str, actor: str, at: str, preset: Mapping[str, str] | None = None) -> RunState:
+        """A new run; `preset`: values known before the first step (a ticket number, Tier 1's answers)."""
         pb = self.catalog.get(playbook_id)
-        state = RunState(playbook=pb.id, current=pb.id, step=pb.spec.start, started_by=actor, started_at=at)
+        known = {k: v for k, v in (preset or {}).items() if v}
+        state = RunState(
+            playbook=pb.id, current=pb.id, step=pb.spec.start, started_by=actor, started_at=at, preset=known
+        )
         return self._settle(state, actor, at)
 
     def answer(self, state: RunState, answer: Answer, *, include_pii: bool = False) -> tuple[RunState, View]:
@@ -60,7 +73,7 @@ class Engine:
             raise StaleAnswer(answer.version, state.version)
         action, actor, at = answer.action, answer.actor, answer.at
         if isinstance(action, Restart):
-            fresh = self.start(state.playbook, actor, at)
+            fresh = self.start(state.playbook, actor, at, state.preset)
             return replace(fresh, version=state.version + 1, started_by=state.started_by, started_at=state.started_at)
         if isinstance(action, Back):
             return self._back(state)
@@ -89,11 +102,19 @@ class Engine:
         return self._settle(moved, actor, at)
 
     def _settle(self, state: RunState, actor: str, at: str) -> RunState:
-        """Follow jumps into other playbooks and mark the run finished on an outcome."""
-        for _ in range(MAX_JUMPS):
+        """Follow jumps into other playbooks, pass forms whose answers are known already, and mark the run finished
+        on an outcome."""
+        for _ in range(MAX_JUMPS + len(self.catalog.get(state.current).steps)):
             step = self._step_of(state)
             if step.kind == StepKind.OUTCOME:
                 return state if state.status == RunStatus.FINISHED else replace(state, status=RunStatus.FINISHED)
+            if step.kind == StepKind.COLLECT and step.skip_when_known:
+                known = self._known(step, state.fields)
+                if known is None:
+                    return state
+                entry = TrailEntry(state.current, step.id, "fields", values=known, actor=actor, at=at)
+                state = replace(state, step=_next(step), trail=(*state.trail, entry))
+                continue
             if step.kind != StepKind.JUMP:
                 return state
             assert step.jump is not None
@@ -101,6 +122,16 @@ class Engine:
             entry = TrailEntry(state.current, step.id, "jump", target.spec.title, actor=actor, at=at)
             state = replace(state, current=target.id, step=target.spec.start, trail=(*state.trail, entry))
         raise InvalidAnswer("This playbook jumps in a circle; ask its author to run `chatbot validate`.")
+
+    @staticmethod
+    def _known(step: Step, fields: Mapping[str, str]) -> dict[str, str] | None:
+        """The form's answers when all its required fields are known and valid, else None (it is asked)."""
+        if any(f.required and not fields.get(f.id) for f in step.fields):
+            return None
+        try:
+            return validate_fields(step.fields, {f.id: fields.get(f.id, "") for f in step.fields})
+        except InvalidFields:
+            return None
 
     def _back(self, state: RunState) -> RunState:
         if state.status == RunStatus.CANCELLED:
@@ -138,7 +169,20 @@ class Engine:
             status=state.status.value,
             can_back=any(e.kind != "jump" for e in state.trail) and state.status != RunStatus.CANCELLED,
             outcome=outcome,
+            reply=self._step_reply(state, step, include_pii) if step.kind == StepKind.INSTRUCTIONS else None,
+            case_number=earlier.get("case_number") or None,
+            ticket=earlier.get("ticket_id") or None,
         )
+
+    def _step_reply(self, state: RunState, step: Step, include_pii: bool) -> str | None:
+        """The customer reply an instruction asks the agent to send now (e.g. the case-opened message)."""
+        if step.reply_template:
+            return self.renderer.render_file(step.reply_template, self.render_context(state, include_pii=include_pii))
+        if step.reply:
+            ctx = self.render_context(state, include_pii=include_pii)
+            ctx["body"] = self.renderer.render_inline(step.reply, ctx)
+            return self.renderer.render_file("replies/default.j2", ctx)
+        return None
 
     def render_context(self, state: RunState, *, include_pii: bool = False) -> dict[str, Any]:
         """What reply, note and escalation templates can read."""
@@ -146,9 +190,12 @@ class Engine:
         # An empty PII field stays empty, so `{% if field %}` means the same with and without withholding.
         fields = {k: (PII_WITHHELD if k in pii and v and not include_pii else v) for k, v in state.fields.items()}
         pb = self.catalog.get(state.current)  # after a jump, the playbook whose outcome this is
+        key = pb.spec.procedure.key
         return {
+            "case_number": "",
             **fields,
             "fields": fields,
+            "signature": self.signatures.get(key or "", DEFAULT_SIGNATURE),
             "playbook": {"id": pb.id, "title": pb.spec.title, "tier": pb.spec.tier},
             "trail": [{"question": t.question, "answer": t.answer} for t in self._trail_lines(state, include_pii)],
         }

@@ -20,7 +20,10 @@ FieldId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_len
 Label = Annotated[str, StringConstraints(min_length=1, max_length=75, strip_whitespace=True)]
 
 # Names every template can use; a field may not take one of them.
-RESERVED_NAMES = frozenset({"playbook", "outcome", "trail", "fields", "run", "step", "agent", "loop", "range"})
+RESERVED_NAMES = frozenset(
+    {"playbook", "outcome", "trail", "fields", "run", "step", "agent", "loop", "range", "signature", "links"}
+    | {"case_number"}  # every run belongs to a case: its number is known from the start (never asked in a form)
+)
 
 
 class _Model(BaseModel):
@@ -51,6 +54,7 @@ class Link(_Model):
 class Procedure(_Model):
     document: str
     section: str | None = None
+    key: Slug | None = Field(default=None, description="The configured procedure (case prefix, reply signature)")
 
 
 class Choice(_Model):
@@ -96,6 +100,12 @@ class Outcome(_Model):
     summary: Annotated[str, StringConstraints(min_length=1, max_length=150)]
     priority: Priority | None = None
     group: Slug | None = Field(default=None, description="Configured group pinged on escalation/ticket share")
+    person: Slug | None = Field(
+        default=None, description="A configured person asked first, by name; the group is the fallback"
+    )
+    follow_up: Slug | None = Field(
+        default=None, description="The playbook whoever picks the escalation up runs, with these answers filled in"
+    )
     partner: str | None = Field(default=None, description="Partner the ticket is shared with, e.g. Clever")
     referred_to: str | None = None
     reason: str | None = None
@@ -110,6 +120,10 @@ class Outcome(_Model):
     def _kind_needs(self) -> Outcome:
         if self.kind in (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE) and not self.group:
             raise ValueError(f"a {self.kind.value} outcome needs `group`")
+        if self.person and not self.group:
+            raise ValueError("an outcome that names a `person` needs the `group` to fall back on")
+        if self.follow_up and self.kind not in (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE):
+            raise ValueError("`follow_up` is for escalations: the playbook whoever picks it up runs")
         if self.kind == OutcomeKind.TICKET_SHARE and not self.partner:
             raise ValueError("a ticket_share outcome needs `partner`")
         if self.kind == OutcomeKind.REFERRED and not self.referred_to:
@@ -130,6 +144,13 @@ class Step(_Model):
     jump: Slug | None = None
     outcome: Outcome | None = None
     continue_label: Label = "Done, continue"
+    reply: str | None = Field(default=None, description="A customer reply to send at this instruction (Jinja2)")
+    reply_template: str | None = Field(default=None, description="...or a template file under templates/")
+    skip_when_known: bool = Field(
+        default=False,
+        description="A form not asked when all its required fields are known already (given with the command, "
+        "collected before, or handed over from Tier 1)",
+    )
 
     @property
     def kind(self) -> StepKind:
@@ -161,6 +182,12 @@ class Step(_Model):
             raise ValueError("a step with `choices` needs `question`")
         if self.kind in (StepKind.QUESTION, StepKind.JUMP, StepKind.OUTCOME) and self.next:
             raise ValueError(f"`next` does not apply to a {self.kind.value} step")
+        if (self.reply or self.reply_template) and self.kind != StepKind.INSTRUCTIONS:
+            raise ValueError("a step's `reply` goes with an instruction (`text` + `next`); outcomes have their own")
+        if self.reply and self.reply_template:
+            raise ValueError("give `reply` or `reply_template`, not both")
+        if self.skip_when_known and self.kind != StepKind.COLLECT:
+            raise ValueError("`skip_when_known` applies to a form (a step with `fields`)")
         if self.kind == StepKind.INSTRUCTIONS and not self.text:
             raise ValueError("a step needs `choices`, `fields`, `jump`, `outcome`, or `text` with `next`")
         if self.kind in (StepKind.COLLECT, StepKind.INSTRUCTIONS) and not self.next:

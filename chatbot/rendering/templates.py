@@ -22,7 +22,8 @@ class TemplateProblem(Exception):
 
 
 class Renderer:
-    def __init__(self, templates_dir: str | Path) -> None:
+    def __init__(self, templates_dir: str | Path, globals: Mapping[str, Any] | None = None) -> None:
+        """`globals`: what every template may read (e.g. `links`, the configured addresses by name)."""
         self.templates_dir = Path(templates_dir)
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(self.templates_dir)),
@@ -32,6 +33,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        self.env.globals.update(globals or {})
         self._inline = lru_cache(maxsize=1024)(self.env.from_string)
 
     def has_template(self, name: str) -> bool:

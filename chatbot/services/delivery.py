@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from chatbot.config import Group
-from chatbot.domain.escalation import Escalation, EscalationAction, PostRef, Surface
+from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, PostRef, Surface
 from chatbot.domain.escalation_policy import Targets
 from chatbot.scheduler.worker import JobContext
 
@@ -44,13 +44,15 @@ class Delivery(Protocol):
         """Tell the agent what Tier 2 did (under their session, or directly)."""
         ...
 
+    async def agent_update(self, esc: Escalation, group: Group, update: AgentUpdate, ctx: JobContext) -> None:
+        """Tell the agent what Tier 2 recorded on the case, or give them the closure reply and note to paste."""
+        ...
+
     async def update_session(self, esc: Escalation) -> None:
         """Show the escalation's status in the agent's session message."""
         ...
 
-    async def undeliverable(
-        self, esc: Escalation, group: Group, *, first: bool, error: str, ctx: JobContext
-    ) -> None:
+    async def undeliverable(self, esc: Escalation, group: Group, *, first: bool, error: str, ctx: JobContext) -> None:
         """Tell the agent the ping (`first`) or a reminder could not be posted, and why."""
         ...
 

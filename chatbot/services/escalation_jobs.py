@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from chatbot.config import Config, Group
-from chatbot.domain.escalation import Escalation, EscalationAction, EscalationStatus, Surface
+from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, EscalationStatus, Surface
 from chatbot.domain.escalation_policy import Targets, ping_delivered, should_ping, timer_fired
 from chatbot.domain.jobs import Job, JobKind, NewJob
 from chatbot.metrics import Metrics
@@ -47,6 +47,7 @@ class EscalationJobs:
             JobKind.NOTIFY_AGENT: Registration(self.notify_agent),
             JobKind.SESSION_UPDATE: Registration(self.session_update),
             JobKind.UNDELIVERABLE: Registration(self.undeliverable),
+            JobKind.AGENT_UPDATE: Registration(self.agent_update),
         }
 
     # --- loading -----------------------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ class EscalationJobs:
         if self.metrics is not None:
             self.metrics.ping_latency.observe(max((self.clock() - esc.created_at).total_seconds(), 0))
         change = ping_delivered(esc, post, targets, timeout_for(group, esc.priority), self.clock())
-        return Done(jobs=change.jobs, writes=[self.store.escalations.job_write(esc.id, change)])
+        return Done(jobs=change.jobs, writes=[self.store.escalations.job_write(esc, change)])
 
     async def reescalate(self, job: Job, ctx: JobContext) -> Done:
         esc, group = await self._load(job)
@@ -94,7 +95,7 @@ class EscalationJobs:
         now = self.clock()
         targets = await self.targets(esc, group, tier, now)
         change = timer_fired(esc, tier, targets, timeout_for(group, esc.priority), now)
-        writes = [self.store.escalations.job_write(esc.id, change)] if change.touches_escalation else []
+        writes = [self.store.escalations.job_write(esc, change)] if change.touches_escalation else []
         return Done(jobs=change.jobs, writes=writes)
 
     async def remind(self, job: Job, ctx: JobContext) -> Done:
@@ -122,6 +123,11 @@ class EscalationJobs:
         await self._delivery(job).notify_agent(esc, group, action, str(job.payload["actor"]), reason, ctx)
         return Done()
 
+    async def agent_update(self, job: Job, ctx: JobContext) -> Done:
+        esc, group = await self._load(job)
+        await self._delivery(job).agent_update(esc, group, AgentUpdate.from_payload(dict(job.payload)), ctx)
+        return Done()
+
     async def session_update(self, job: Job, ctx: JobContext) -> Done:
         esc, _group = await self._load(job)
         if esc.run_id and esc.agent is not None and esc.agent.message_id:
@@ -137,8 +143,6 @@ class EscalationJobs:
         error = str(job.payload.get("error", ""))
         await self._delivery(job).undeliverable(esc, group, first=first, error=error, ctx=ctx)
         return Done()
-
-
 
     def tell_agent_it_failed(self, job: Job, reason: str, now: datetime) -> Done:
         """A ping or reminder failed for good: the agent hears it (durably, as a job of its own), so they are not

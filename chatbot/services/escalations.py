@@ -12,16 +12,19 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from chatbot.config import Config, Group
+from chatbot.domain.case import WorkKind
 from chatbot.domain.errors import UserFacingError
 from chatbot.domain.escalation import (
     Escalation,
     EscalationAction,
     EscalationKind,
+    EscalationSource,
     FactItem,
     Handoff,
     NewEscalation,
     PostRef,
     Priority,
+    Surface,
     TrailItem,
 )
 from chatbot.domain.escalation_policy import act as policy_act
@@ -31,6 +34,7 @@ from chatbot.domain.run import RunState
 from chatbot.engine.machine import Engine
 from chatbot.engine.schema import OutcomeKind
 from chatbot.services.access import AccessPolicy
+from chatbot.services.cases import CaseService, Closure, parse_reference
 from chatbot.services.clock import Clock
 from chatbot.storage import Store
 
@@ -52,6 +56,15 @@ def timeout_for(group: Group, priority: Priority | str) -> timedelta:
     return timedelta(minutes=minutes)
 
 
+def path_to(state: RunState) -> tuple[EscalationSource, ...]:
+    """The answers that led a run to its outcome, the last one first (jumps are not answers)."""
+    answered = [entry for entry in state.trail if entry.kind != "jump"]
+    return tuple(
+        EscalationSource(entry.playbook, entry.step, entry.answer if entry.kind != "fields" else None, position)
+        for position, entry in enumerate(reversed(answered))
+    )
+
+
 class EscalationService:
     def __init__(
         self,
@@ -61,7 +74,9 @@ class EscalationService:
         clock: Clock,
         members: UsergroupMembers,
         access: AccessPolicy | None = None,
+        cases: CaseService | None = None,
     ) -> None:
+        self.cases = cases
         self.config = config
         self.store = store
         self.engine = engine
@@ -75,10 +90,13 @@ class EscalationService:
             await self.access.check_start(actor, channel or "")
 
     # --- creating ------------------------------------------------------------------------------------------
-    def from_run(self, run_id: str, state: RunState, *, agent: PostRef | None) -> NewEscalation | None:
+    def from_run(
+        self, run_id: str, state: RunState, *, agent: PostRef | None, case_id: str | None = None
+    ) -> NewEscalation | None:
         """The escalation a finished run asks for (escalated / ticket share outcome), or None."""
         step = self.engine.catalog.get(state.current).steps[state.step]
-        if step.outcome is None or step.outcome.kind not in ESCALATING:
+        spec = step.outcome
+        if spec is None or spec.kind not in ESCALATING:
             return None  # decided before rendering anything: most outcomes do not escalate
         view = self.engine.view(state, include_pii=True)  # Tier 2 may see what Tier 1 views withhold
         out = view.outcome
@@ -86,6 +104,7 @@ class EscalationService:
             return None
         group = self.config.groups[out.group]
         checklist = out.checklist + (group.checklist if out.kind == OutcomeKind.TICKET_SHARE else ())
+        fields = state.fields
         handoff = Handoff(
             summary=out.summary,
             agent=state.started_by,
@@ -96,7 +115,11 @@ class EscalationService:
             trail=tuple(TrailItem(t.question, t.answer) for t in view.trail),
             facts=tuple(FactItem(f.label, f.value) for f in out.needs),
             checklist=checklist,
-            fields=state.fields,
+            fields={k: v for k, v in fields.items() if k not in ("case_number", "tier1_agent")},
+            reference=fields.get("ticket_id") or None,
+            case_number=fields.get("case_number") or None,
+            tier1_agent=fields.get("tier1_agent") or None,
+            follow_up=spec.follow_up,
         )
         return NewEscalation(
             id=uuid.uuid4().hex,
@@ -108,6 +131,10 @@ class EscalationService:
             created_by=state.trail[-1].actor if state.trail and state.trail[-1].actor else state.started_by or "",
             run_id=run_id,
             agent=agent,
+            sources=path_to(state),
+            person=spec.person,
+            case_id=case_id,
+            case_number=handoff.case_number,
         )
 
     def first_jobs(self, esc: NewEscalation) -> tuple[NewJob, ...]:
@@ -124,13 +151,28 @@ class EscalationService:
         actor: str,
         channel: str | None,
         origin: PostRef | None = None,
+        case_id: str | None = None,
+        case_number: str | None = None,
     ) -> Escalation:
-        """`/escalate`: for what no playbook covers. `origin`: where it was raised (for the notices)."""
+        """`/escalate`: for what no playbook covers. `origin`: where it was raised (for the notices); `case_id`:
+        the case it belongs to."""
         await self.check_can_escalate(actor, channel)
         if group_id not in self.config.groups:
             raise UserFacingError(f"There is no escalation group '{group_id}'.")
         if priority not in tuple(Priority):
             raise UserFacingError("Priority is high, normal or low.")
+        case_id = case_number = None
+        if self.cases is not None:  # every escalation belongs to a case: the one named, the ticket's, or a new one
+            ticket, number = parse_reference(reference)
+            case = await self.cases.for_contact(
+                actor=actor,
+                surface=(origin.surface if origin else Surface.SLACK).value,
+                channel=channel or "",
+                procedure=None,
+                ticket=ticket,
+                number=number,
+            )
+            case_id, case_number = case.id, case.number
         now = self.clock()
         text = summary.strip()
         esc = NewEscalation(
@@ -139,11 +181,18 @@ class EscalationService:
             group_id=group_id,
             priority=Priority(priority),
             summary=text.splitlines()[0][:150] if text else "Escalation",
-            handoff=Handoff(summary=text, agent=actor, reference=reference.strip() or None, note=text),
+            handoff=Handoff(
+                summary=text, agent=actor, reference=reference.strip() or None, note=text, case_number=case_number
+            ),
             created_by=actor,
             agent=origin,
+            case_id=case_id,
+            case_number=case_number,
         )
-        return await self.store.escalations.create(esc, self.first_jobs(esc), actor=actor, at=now)
+        created = await self.store.escalations.create(esc, self.first_jobs(esc), actor=actor, at=now)
+        if self.cases is not None:
+            await self.cases.escalation_raised(created, actor)
+        return created
 
     # --- acting on it --------------------------------------------------------------------------------------
     async def is_member(self, group: Group, user: str) -> bool:
@@ -151,6 +200,11 @@ class EscalationService:
         if any(user in (person.slack_user, person.teams_user) for person in people):
             return True
         return bool(group.usergroup) and user in await self.members(group.usergroup or "")
+
+    async def open_for_member(self, user: str) -> list[Escalation]:
+        """Open escalations of every group `user` is in, oldest first."""
+        groups = [gid for gid, group in self.config.groups.items() if await self.is_member(group, user)]
+        return await self.store.escalations.open_for_groups(groups, limit=30) if groups else []
 
     async def get(self, escalation_id: str) -> tuple[Escalation, Group]:
         esc = await self.store.escalations.get(escalation_id)
@@ -181,3 +235,60 @@ class EscalationService:
         updated = await self.store.escalations.get(esc.id)
         assert updated is not None
         return updated
+
+    # --- Tier 2's work on the case -------------------------------------------------------------------------------
+    async def resolve(
+        self, escalation_id: str, *, actor: str, version: int, found: str, changed: str
+    ) -> tuple[Escalation, Closure | None]:
+        """Resolve: the escalation first (its compare-and-set decides between two presses), then its case, whose
+        closure reply and note go to the agent. None when there is no case to close (one already resolved)."""
+        if not found.strip():
+            raise UserFacingError("Say what was found: the closure reply is written from it.")
+        esc = await self.act(escalation_id, EscalationAction.RESOLVE.value, actor=actor, version=version)
+        if esc.case_id is None or self.cases is None:
+            return esc, None
+        case = await self.cases.get(esc.case_id)
+        if not case.is_open:
+            return esc, None
+        return esc, await self.cases.resolve(case.id, actor=actor, found=found, changed=changed, tell=esc)
+
+    async def record_work(
+        self, escalation_id: str, kind: WorkKind, *, actor: str, reference: str | None, detail: str | None
+    ) -> str:
+        """What a member did on the escalation's case (contacted the customer, Tech Development, ...); the agent is
+        told. Returns the line recorded."""
+        esc, _group = await self.check_member(escalation_id, actor)
+        case_id = self._case_of(esc)
+        _case, line = await self._cases().record(
+            case_id, kind, actor=actor, reference=reference, detail=detail, tell=esc
+        )
+        return line
+
+    async def status_update(self, escalation_id: str, actor: str) -> tuple[str, str]:
+        """The "still on it" reply for the escalation's case: (case number, reply)."""
+        esc, _group = await self.check_member(escalation_id, actor)
+        case, text = await self._cases().status_update(self._case_of(esc), actor)
+        return case.number, text
+
+    async def follow_up(self, escalation_id: str, actor: str) -> tuple[str, dict[str, str], str | None]:
+        """What a member needs to start the playbook the escalation names: (playbook, values known, case number)."""
+        esc, _group = await self.check_member(escalation_id, actor)
+        h = esc.handoff
+        if not h.follow_up or h.follow_up not in self.engine.catalog.playbooks:
+            raise UserFacingError("This escalation names no playbook to continue with.")
+        preset = dict(h.fields)
+        preset["tier1_agent"] = h.tier1_agent or esc.agent_id
+        if h.reference:
+            preset.setdefault("ticket_id", h.reference)
+        return h.follow_up, preset, h.case_number
+
+    def _cases(self) -> CaseService:
+        if self.cases is None:
+            raise UserFacingError("Cases are not set up in this process.")
+        return self.cases
+
+    @staticmethod
+    def _case_of(esc: Escalation) -> str:
+        if esc.case_id is None:
+            raise UserFacingError("This escalation belongs to no case, so there is nothing to record on.")
+        return esc.case_id

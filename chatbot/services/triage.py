@@ -14,10 +14,14 @@ from chatbot.domain.run import Action, Answer, Back, Cancel, Choose, Continue, R
 from chatbot.domain.views import View
 from chatbot.engine.machine import Engine
 from chatbot.services.access import AccessPolicy
+from chatbot.services.cases import CaseService
 from chatbot.services.clock import Clock, system_clock
 from chatbot.services.escalations import EscalationService
+from chatbot.services.pii_guard import Checked, PiiGuard, withhold
 from chatbot.storage import RunRecord, Store
+from chatbot.storage.records import RunOutcome
 
+FREE_TEXT = ("text", "textarea", "email", "url")  # what a person types freely (select, number, date they cannot)
 RECENT_RUNS = 10_000  # sessions kept in memory (a few kB each)
 
 
@@ -51,6 +55,12 @@ class Session:
     view: View
     escalation: Escalation | None = None  # the newest escalation this run made, if any
     surface: Surface = Surface.SLACK
+    case_id: str | None = None
+    pii_warning: str | None = None  # the answer just given was let through, but looks like personal data
+
+    @property
+    def case_number(self) -> str | None:
+        return self.state.preset.get("case_number") or None
 
     @property
     def message(self) -> PostRef | None:
@@ -79,8 +89,12 @@ class TriageService:
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         escalations: EscalationService | None = None,
         access: AccessPolicy | None = None,
+        cases: CaseService | None = None,
+        pii: PiiGuard | None = None,
     ) -> None:
         self.engine = engine
+        self.cases = cases
+        self.pii = pii
         self.store = store
         self.clock = clock
         self.new_id = new_id
@@ -95,12 +109,38 @@ class TriageService:
             await self.access.check_start(actor, channel_id)
 
     async def start(
-        self, playbook_id: str, *, actor: str, team_id: str, channel_id: str, surface: Surface = Surface.SLACK
+        self,
+        playbook_id: str,
+        *,
+        actor: str,
+        team_id: str,
+        channel_id: str,
+        surface: Surface = Surface.SLACK,
+        preset: dict[str, str] | None = None,
+        case_number: str | None = None,
     ) -> Session:
+        """Start a run on its case: the one `case_number` names, else the open case of the ticket in `preset`,
+        else a new one. `preset`: values known already (a ticket number, what Tier 1 collected)."""
         await self.check_start(actor, channel_id)
         now = self.clock()
-        state = self.engine.start(playbook_id, actor, now.isoformat())
         pb = self.engine.catalog.get(playbook_id)
+        known = dict(preset or {})
+        case_id = None
+        if self.cases is not None:
+            case = await self.cases.for_contact(
+                actor=actor,
+                surface=surface.value,
+                channel=channel_id,
+                procedure=pb.spec.procedure.key,
+                ticket=known.get("ticket_id") or None,
+                number=case_number,
+                tier1=pb.spec.tier == 1,
+            )
+            case_id = case.id
+            known["case_number"] = case.number
+            if case.ticket and not known.get("ticket_id"):
+                known["ticket_id"] = case.ticket
+        state = self.engine.start(playbook_id, actor, now.isoformat(), known)
         record = await self.store.create_run(
             run_id=self.new_id(),
             playbook_id=pb.id,
@@ -114,6 +154,7 @@ class TriageService:
             actor=actor,
             at=now,
             surface=surface.value,
+            case_id=case_id,
         )
         session = self._session(record, state)
         self._remember(session)
@@ -176,6 +217,7 @@ class TriageService:
             if current.message_ts is None and where.message_ts:
                 # Its post timed out before the ts came back, but the agent clicked on it: now we know where it is.
                 current, link = replace(current, message_ts=where.message_ts), True
+        checked = self._guard(current.state, action)
         now = self.clock()
         new = self.engine.step(current.state, Answer(action, version, actor, now.isoformat()))
         escalation = await self._escalation_for(current, new)
@@ -187,21 +229,53 @@ class TriageService:
             status=new.status.value,
             actor=actor,
             action=_action_name(action),
-            detail=self._detail(current.state, new, action),
+            detail=self._detail(current.state, new, action, checked.flagged),
             at=now,
             escalation=escalation,
             jobs=self.escalations.first_jobs(escalation) if escalation and self.escalations else (),
+            outcome=self._outcome(new),
         )
         if not saved:
             self._recent.pop(run_id, None)
             latest = await self.store.get_run(run_id)
             raise StaleAnswer(version, latest.version if latest else -1)
         latest = await self._latest_escalation(run_id) if escalation or current.escalation else None
+        await self._case_follows(current, new, latest if escalation else None, actor)
         if link and current.message_ts:
             await self.store.set_message(run_id, current.channel_id, current.message_ts)
         session = replace(current, state=new, view=self.engine.view(new), escalation=latest)
         self._remember(session)
-        return session
+        return replace(session, pii_warning=checked.notice()) if checked.warnings else session
+
+    def _guard(self, state: RunState, action: Action) -> Checked:
+        """A form's free text, checked for personal information before anything stores it (the playbook's tier
+        decides whether it is refused or let through with a warning)."""
+        if self.pii is None or not isinstance(action, Submit):
+            return Checked({})
+        pb = self.engine.catalog.get(state.current)
+        fields = pb.steps[state.step].fields
+        free = [f.id for f in fields if f.type in FREE_TEXT and not f.pii]
+        labels = {f.id: f.label for f in fields}
+        return self.pii.check(action.values, labels, tier=pb.spec.tier, only=free)
+
+    async def _case_follows(self, before: Session, new: RunState, raised: Escalation | None, actor: str) -> None:
+        """The case moves with its run: escalated when the run escalates, resolved when it ends the contact."""
+        if self.cases is None or new.status != RunStatus.FINISHED or before.state.status == RunStatus.FINISHED:
+            return
+        if raised is not None:
+            await self.cases.escalation_raised(raised, actor)
+            return
+        outcome = self.engine.catalog.get(new.current).steps[new.step].outcome
+        case_id = before.case_id
+        if outcome is not None and case_id and outcome.kind.value in ("resolved", "referred", "known_limitation"):
+            await self.cases.run_resolved(case_id, actor, outcome.summary)
+
+    def _outcome(self, state: RunState) -> RunOutcome | None:
+        """Where a finished run ended, kept with it for the leads' digest."""
+        if state.status != RunStatus.FINISHED:
+            return None
+        outcome = self.engine.catalog.get(state.current).steps[state.step].outcome
+        return RunOutcome(outcome.kind.value, state.current, state.step) if outcome is not None else None
 
     def _remember(self, session: Session) -> None:
         self._recent[session.run_id] = session
@@ -220,7 +294,7 @@ class TriageService:
             if existing is not None and not existing.status.final:
                 return None
         agent = current.message or PostRef(current.surface, current.channel_id, "")
-        return self.escalations.from_run(current.run_id, new, agent=agent)
+        return self.escalations.from_run(current.run_id, new, agent=agent, case_id=current.case_id)
 
     async def _latest_escalation(self, run_id: str) -> Escalation | None:
         found = await self.store.escalations.for_run(run_id)
@@ -242,10 +316,14 @@ class TriageService:
             self.engine.view(state),
             escalation,
             Surface(record.surface),
+            record.case_id,
         )
 
-    def _detail(self, before: RunState, after: RunState, action: Action) -> dict[str, Any]:
-        """What the audit trail keeps: the step and answer, never a value that may hold PII."""
+    def _detail(
+        self, before: RunState, after: RunState, action: Action, flagged: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """What the audit trail keeps: the step and answer, never a value that may hold PII (declared so, or
+        flagged by the guard)."""
         detail: dict[str, Any] = {"from": before.step, "to": after.step, "version": after.version}
         if after.playbook != after.current:
             detail["playbook"] = after.current
@@ -254,7 +332,7 @@ class TriageService:
             detail["answer"] = pb.steps[before.step].choices[action.index].label
         elif isinstance(action, Submit):
             pii = {f.id for f in pb.steps[before.step].fields if f.pii}
-            detail["fields"] = {k: ("[withheld: PII]" if k in pii else v) for k, v in action.values.items()}
+            detail["fields"] = withhold(action.values, pii | flagged)
         if after.status != before.status:
             detail["status"] = after.status.value
         return detail

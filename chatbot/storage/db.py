@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite+aiosqlite:///data/chatbot.sqlite3"
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# How long a write waits for SQLite's one write lock: well inside Slack's 3 s ack deadline, so an agent whose
+# answer cannot be saved is told so (and can try again) before Slack gives up on the request.
+SQLITE_BUSY_TIMEOUT_MS = 2000
 # WAL with synchronous=NORMAL: a commit survives the app crashing or restarting (the promise here: no session,
 # ping or timer lost on restart) but not a power cut of the machine, which FULL would also cover at the price of
 # an fsync per click (a third of the throughput). Deployments that need that use PostgreSQL.
@@ -78,7 +80,7 @@ def redact_url(url: str) -> str:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url` (normalized first); extra keyword arguments go to `create_async_engine`.
 
-    SQLite connections get WAL journaling, a 5 s busy timeout and foreign keys, and SQLAlchemy (not the driver)
+    SQLite connections get WAL journaling, a 2 s busy timeout and foreign keys, and SQLAlchemy (not the driver)
     emits BEGIN, so DDL is transactional. PostgreSQL gets a fixed pool of PG_POOL_SIZE; libpq-style
     `options=-c name=value` in the URL (e.g. `-csearch_path=chatbot`) become asyncpg server settings.
     """

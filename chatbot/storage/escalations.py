@@ -20,18 +20,19 @@ from chatbot.domain.escalation import (
     Priority,
     Surface,
 )
-from chatbot.domain.escalation_policy import Change
-from chatbot.domain.jobs import NewJob
+from chatbot.domain.escalation_policy import Change, delivery
+from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs
 from chatbot.storage.rows import audit_row, to_json
-from chatbot.storage.tables import EscalationPostRow, EscalationRow, escalation_posts
+from chatbot.storage.tables import EscalationPostRow, EscalationRow, escalation_posts, escalation_sources
 
 
 def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
     return {
         "id": esc.id,
         "run_id": esc.run_id,
+        "case_id": esc.case_id,
         "kind": esc.kind.value,
         "group_id": esc.group_id,
         "priority": esc.priority.value,
@@ -49,7 +50,18 @@ def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
         "note": None,
         "created_at": at,
         "updated_at": at,
+        "acknowledged_at": None,
+        "closed_at": None,
+        "reescalations": 0,
     }
+
+
+def source_values(esc: NewEscalation) -> list[dict[str, Any]]:
+    """The escalation's path, written with it (escalation_sources)."""
+    return [
+        {"escalation_id": esc.id, "position": s.position, "playbook": s.playbook, "step": s.step, "answer": s.answer}
+        for s in esc.sources
+    ]
 
 
 def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escalation:
@@ -70,6 +82,7 @@ def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escal
         created_by=row.created_by,
         agent=agent,
         person=row.person,
+        case_id=row.case_id,
         handled_by=row.handled_by,
         note=row.note,
         created_at=row.created_at,
@@ -78,8 +91,14 @@ def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escal
     )
 
 
-def _fields(change: Change) -> dict[str, Any]:
+def _fields(change: Change, at: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    if change.acknowledged:
+        values["acknowledged_at"] = at
+    if change.closed:
+        values["closed_at"] = at
+    if change.reescalated:
+        values["reescalations"] = EscalationRow.reescalations + 1
     if change.status is not None:
         values["status"] = change.status.value
     if change.tier is not None:
@@ -111,8 +130,11 @@ class EscalationRepo:
         async with self._pool.session_begin() as session:
             session.add(EscalationRow(**escalation_values(esc, at)))
             await session.flush()
+            if esc.sources:
+                await session.execute(insert(escalation_sources), source_values(esc))
             await add_jobs(session, jobs, at)
-            session.add(audit_row(esc.run_id, at, actor, "escalate", {"escalation": esc.id, "group": esc.group_id}))
+            detail = {"escalation": esc.id, "group": esc.group_id}
+            session.add(audit_row(esc.run_id, at, actor, "escalate", detail, case_id=esc.case_id))
         found = await self.get(esc.id)
         assert found is not None
         return found
@@ -139,13 +161,35 @@ class EscalationRepo:
             ).all()
             return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
 
+    async def for_case(self, case_id: str) -> list[Escalation]:
+        return await self._where(EscalationRow.case_id == case_id)
+
+    async def open_for_groups(self, group_ids: Sequence[str], *, limit: int = 20) -> list[Escalation]:
+        """Escalations of these groups nobody has returned or resolved, oldest first (a supervisor's Home)."""
+        still = EscalationRow.status.in_(("open", "acknowledged", "claimed"))
+        return await self._where(EscalationRow.group_id.in_(list(group_ids)) & still, limit=limit)
+
+    async def _where(self, condition: Any, *, limit: int | None = None) -> list[Escalation]:
+        query = select(EscalationRow).where(condition).order_by(EscalationRow.created_at)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._pool.session() as session:
+            rows = (await session.scalars(query)).all()
+            if not rows:
+                return []
+            ids = [r.id for r in rows]
+            posts = (
+                await session.scalars(select(EscalationPostRow).where(EscalationPostRow.escalation_id.in_(ids)))
+            ).all()
+            return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
+
     async def apply(self, esc: Escalation, change: Change, *, actor: str, at: datetime) -> bool:
         """Compare-and-set on the escalation's version: its new fields, audit event and jobs; False if stale."""
         async with self._pool.session_begin() as session:
             statement = (
                 update(EscalationRow)
                 .where(EscalationRow.id == esc.id, EscalationRow.version == esc.version)
-                .values(**_fields(change), version=esc.version + 1, updated_at=at)
+                .values(**_fields(change, at), version=esc.version + 1, updated_at=at)
                 .execution_options(synchronize_session=False)
             )
             if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
@@ -154,23 +198,31 @@ class EscalationRepo:
                 await _add_post(session, esc.id, change.post, at)
             await add_jobs(session, change.jobs, at)
             detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
-            session.add(audit_row(esc.run_id, at, actor, change.audit or "escalation.change", detail))
+            action = change.audit or "escalation.change"
+            session.add(audit_row(esc.run_id, at, actor, action, detail, case_id=esc.case_id))
             return True
 
-    def job_write(self, escalation_id: str, change: Change) -> Write:
+    def job_write(self, esc: Escalation, change: Change) -> Write:
         """What a job found out (a ping's post, a new tier), written with the job's completion. No version bump:
-        the buttons already on the ping stay valid."""
+        the buttons already on the ping stay valid.
+
+        A ping is posted as the escalation was when the job read it; if someone acted on it in the meantime (a
+        press on the message between its post and this write), the ping is re-rendered to show that.
+        """
 
         async def write(session: AsyncSession, at: datetime) -> None:
-            fields = _fields(change)
+            fields = _fields(change, at)
             if fields:
                 await session.execute(
                     update(EscalationRow)
-                    .where(EscalationRow.id == escalation_id)
+                    .where(EscalationRow.id == esc.id)
                     .values(**fields, updated_at=at)
                     .execution_options(synchronize_session=False)
                 )
             if change.post is not None:
-                await _add_post(session, escalation_id, change.post, at)
+                await _add_post(session, esc.id, change.post, at)
+                version = await session.scalar(select(EscalationRow.version).where(EscalationRow.id == esc.id))
+                if version != esc.version:
+                    await add_jobs(session, [delivery(JobKind.PING_UPDATE, change.post.surface, esc.id, at)], at)
 
         return write

@@ -26,9 +26,10 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from chatbot.domain.run import RunStatus
 from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
-from chatbot.storage.records import RunRecord
+from chatbot.storage.records import RunOutcome, RunRecord
 from chatbot.storage.sqlite_inline import InlineSqlite
 from chatbot.storage.tables import audit_events, runs
 
@@ -40,20 +41,37 @@ PG_IDLE_SECONDS = 300.0  # connections idle this long are closed, as SQLAlchemy'
 
 # Column lists come from the table definitions, so the short way cannot drift from the schema.
 RUN_COLUMNS: tuple[str, ...] = tuple(column.name for column in runs.columns)
-_PG_SAVE = """
+# What a save writes, in this order; updated_at is also the audit event's time. How the run ended (for the digest)
+# is written by every save: set when it finishes, cleared when Back or Restart leaves the end.
+SAVED_COLUMNS = (
+    "state_json",
+    "version",
+    "status",
+    "updated_at",
+    "outcome_kind",
+    "outcome_playbook",
+    "outcome_step",
+    "finished_at",
+)
+assert set(SAVED_COLUMNS) <= set(RUN_COLUMNS)
+_AUDIT_COLUMNS = ("run_id", "at", "actor", "action", "detail_json")
+# A click's event fills all but the id (the database's) and case_id (a case's own events have it; a click's is the
+# run's, through runs.case_id).
+assert {*_AUDIT_COLUMNS, "id", "case_id"} == {c.name for c in audit_events.columns}
+_SAVED = len(SAVED_COLUMNS)
+_PG_SET = ", ".join(f"{name} = ${i}" for i, name in enumerate(SAVED_COLUMNS, start=3))
+_PG_SAVE = f"""
 WITH saved AS (
-    UPDATE runs SET state_json = $3, version = $4, status = $5, updated_at = $6
+    UPDATE runs SET {_PG_SET}
     WHERE id = $1 AND version = $2
     RETURNING id
 )
-INSERT INTO audit_events (run_id, at, actor, action, detail_json)
-SELECT id, $6, $7, $8, $9 FROM saved
+INSERT INTO audit_events ({", ".join(_AUDIT_COLUMNS)})
+SELECT id, ${3 + SAVED_COLUMNS.index("updated_at")}, ${_SAVED + 3}, ${_SAVED + 4}, ${_SAVED + 5} FROM saved
 """
-_AUDIT_COLUMNS = ("run_id", "at", "actor", "action", "detail_json")
-assert set(_AUDIT_COLUMNS) == {c.name for c in audit_events.columns} - {"id"}
 _PG_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = $1"
 _SQLITE_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?"
-_SQLITE_UPDATE = "UPDATE runs SET state_json = ?, version = ?, status = ?, updated_at = ? WHERE id = ? AND version = ?"
+_SQLITE_UPDATE = f"UPDATE runs SET {', '.join(f'{name} = ?' for name in SAVED_COLUMNS)} WHERE id = ? AND version = ?"
 _SQLITE_AUDIT = f"INSERT INTO audit_events ({', '.join(_AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -79,6 +97,8 @@ def _run_record(row: tuple[Any, ...], *, sqlite: bool = False) -> RunRecord:
     values = dict(zip(RUN_COLUMNS, row, strict=True))
     values["created_at"] = _utc(values["created_at"], sqlite)
     values["updated_at"] = _utc(values["updated_at"], sqlite)
+    if values["finished_at"] is not None:
+        values["finished_at"] = _utc(values["finished_at"], sqlite)
     return RunRecord(**values)
 
 
@@ -113,14 +133,19 @@ class HotPath:
         actor: str,
         action: str,
         detail_json: str,
+        outcome: RunOutcome | None = None,
     ) -> bool:
-        """True if the run was at `expected` and is now saved with its audit row, else False."""
+        """True if the run was at `expected` and is now saved with its audit row, else False. `outcome`: where a
+        finished run ended; a run that is not active any more gets `at` as its end time."""
+        ended = at if status != RunStatus.ACTIVE.value else None
+        end = (outcome.kind, outcome.playbook, outcome.step) if outcome is not None else (None, None, None)
         if self.dialect == "postgresql":
-            args_pg = (run_id, expected, state_json, version, status, at, actor, action, detail_json)
+            args_pg = (run_id, expected, state_json, version, status, at, *end, ended, actor, action, detail_json)
             result = await self._in_pg(_PG_SAVE, lambda connection: connection.execute(_PG_SAVE, *args_pg))
             return str(result).endswith(" 1")
-        args = (run_id, expected, state_json, version, status, sqlite_time(at), actor, action, detail_json)
-        return await self._in_sqlite(_SQLITE_UPDATE, _sqlite_save, *args)
+        stamp = sqlite_time(at)
+        saved = (state_json, version, status, stamp, *end, stamp if ended else None)
+        return await self._in_sqlite(_SQLITE_UPDATE, _sqlite_save, run_id, expected, saved, actor, action, detail_json)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         if self.dialect == "postgresql":
@@ -173,20 +198,18 @@ def _sqlite_save(
     connection: sqlite3.Connection,
     run_id: str,
     expected: int,
-    state_json: str,
-    version: int,
-    status: str,
-    at: str,
+    saved: tuple[Any, ...],  # SAVED_COLUMNS' values
     actor: str,
     action: str,
     detail_json: str,
 ) -> bool:
     connection.execute("BEGIN IMMEDIATE")  # the write lock up front, so that this is where a busy database says so
     try:
-        cursor = connection.execute(_SQLITE_UPDATE, (state_json, version, status, at, run_id, expected))
+        cursor = connection.execute(_SQLITE_UPDATE, (*saved, run_id, expected))
         if cursor.rowcount != 1:
             connection.execute("ROLLBACK")
             return False
+        at = saved[SAVED_COLUMNS.index("updated_at")]
         connection.execute(_SQLITE_AUDIT, (run_id, at, actor, action, detail_json))
         connection.execute("COMMIT")
         return True

@@ -129,9 +129,7 @@ class JobRepo:
     ) -> bool:
         """Mark done (only while `owner` holds the lease), with what the job found out, in one transaction."""
         async with self._pool.session_begin() as session:
-            statement = self._held(job_id, owner).values(
-                status=JobStatus.DONE.value, done_at=now, lease_until=None
-            )
+            statement = self._held(job_id, owner).values(status=JobStatus.DONE.value, done_at=now, lease_until=None)
             if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
                 return False
             for write in writes:

@@ -27,6 +27,11 @@ class RunRecord:
     owner_id: str
     created_at: datetime
     updated_at: datetime
+    case_id: str | None = None
+    outcome_kind: str | None = None
+    outcome_playbook: str | None = None
+    outcome_step: str | None = None
+    finished_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: RunRow) -> RunRecord:
@@ -44,7 +49,21 @@ class RunRecord:
             owner_id=row.owner_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            case_id=row.case_id,
+            outcome_kind=row.outcome_kind,
+            outcome_playbook=row.outcome_playbook,
+            outcome_step=row.outcome_step,
+            finished_at=row.finished_at,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """Where a finished run ended, as a save records it: the outcome's kind, and its playbook and step."""
+
+    kind: str
+    playbook: str
+    step: str
 
 
 @dataclass(frozen=True, slots=True)

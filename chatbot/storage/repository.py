@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -12,24 +14,32 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatbot.domain.escalation import NewEscalation
 from chatbot.domain.jobs import NewJob
+from chatbot.domain.run import RunStatus
 from chatbot.storage.away import AwayRepo
+from chatbot.storage.cases import CaseRepo
+from chatbot.storage.conversations import ConversationRepo
 from chatbot.storage.db import ping
-from chatbot.storage.escalations import EscalationRepo, escalation_values
+from chatbot.storage.digests import DigestRepo
+from chatbot.storage.escalations import EscalationRepo, escalation_values, source_values
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import PG_SAVE_POOL_SIZE, HotPath
 from chatbot.storage.jobs import JobRepo, job_values
-from chatbot.storage.records import AuditRecord, RunRecord
-from chatbot.storage.rows import audit_row, to_json
+from chatbot.storage.records import AuditRecord, RunOutcome, RunRecord
+from chatbot.storage.rows import audit_row, audit_values, to_json
 from chatbot.storage.tables import (
     AuditEventRow,
     ProcessedEventRow,
     RunRow,
     UTCDateTime,
     audit_events,
+    escalation_sources,
     escalations,
     runs,
 )
 from chatbot.storage.tables import jobs as jobs_table
+
+log = logging.getLogger(__name__)
+HEALTH_KEY = "healthz"  # a row /healthz rewrites to prove the database takes writes
 
 
 def _aware(at: datetime) -> datetime:
@@ -49,6 +59,10 @@ _SAVE_RUN = (
         version=bindparam("new_version"),
         status=bindparam("new_status"),
         updated_at=bindparam("at", type_=UTCDateTime()),
+        outcome_kind=bindparam("outcome_kind"),
+        outcome_playbook=bindparam("outcome_playbook"),
+        outcome_step=bindparam("outcome_step"),
+        finished_at=bindparam("finished_at", type_=UTCDateTime()),
     )
 )
 _AUDIT = insert(audit_events)
@@ -68,6 +82,9 @@ class Store:
         self.escalations = EscalationRepo(self._pool)
         self.jobs = JobRepo(self._pool, engine.dialect.name)
         self.away = AwayRepo(self._pool)
+        self.cases = CaseRepo(self._pool, engine.dialect.name)
+        self.digests = DigestRepo(self._pool, engine.dialect.name)
+        self.teams = ConversationRepo(self._pool, engine.dialect.name)
         self._hot = HotPath(self._pool, save_pool_size)
 
     # Runs
@@ -87,6 +104,7 @@ class Store:
         actor: str,
         at: datetime,
         surface: str = "slack",
+        case_id: str | None = None,
     ) -> RunRecord:
         """Insert a run and its "start" audit event; a duplicate `run_id` raises `IntegrityError`."""
         at = _aware(at)
@@ -98,6 +116,7 @@ class Store:
             version=version,
             status=status,
             surface=surface,
+            case_id=case_id,
             team_id=team_id,
             channel_id=channel_id,
             message_ts=None,
@@ -106,7 +125,7 @@ class Store:
             updated_at=at,
         )
         detail = {"playbook_id": playbook_id, "playbook_version": playbook_version, "version": version}
-        event = audit_row(run_id, at, actor, "start", detail)
+        event = audit_row(run_id, at, actor, "start", detail, case_id=case_id)
         async with self._pool.session_begin() as session:
             session.add(row)
             await session.flush()  # the run before its audit event, whose foreign key points at it
@@ -120,6 +139,17 @@ class Store:
         async with self._pool.connect() as connection:
             row = (await connection.execute(_GET_RUN, {"run_id": run_id})).first()
         return RunRecord.from_row(row) if row is not None else None  # type: ignore[arg-type]
+
+    async def active_runs_of(self, owner_id: str, *, limit: int = 30) -> list[tuple[str, str, str]]:
+        """(run id, playbook id, status) of an agent's runs still in progress, oldest first (their App Home)."""
+        query = (
+            select(RunRow.id, RunRow.playbook_id, RunRow.status)
+            .where(RunRow.owner_id == owner_id, RunRow.status == "active")
+            .order_by(RunRow.created_at)
+            .limit(limit)
+        )
+        async with self._pool.session() as session:
+            return [(r[0], r[1], r[2]) for r in (await session.execute(query)).all()]
 
     async def get_run_by_message(self, channel_id: str, message_ts: str) -> RunRecord | None:
         """The run whose Slack message is `message_ts` in `channel_id`, or None."""
@@ -142,16 +172,18 @@ class Store:
         at: datetime,
         escalation: NewEscalation | None = None,
         jobs: Sequence[NewJob] = (),
+        outcome: RunOutcome | None = None,
     ) -> bool:
         """Compare-and-set: store the new state only if the run is still at `expected_version`, with its audit event
         and, when the answer ended in an escalation, the escalation and its first jobs: all or nothing.
 
-        Returns False, having written nothing, when the run is missing or another writer saved first.
+        Returns False, having written nothing, when the run is missing or another writer saved first. `outcome`:
+        where a finished run ended (kept for the digest; every save writes it, so Back or Restart clears it).
         """
         at = _aware(at)
         if escalation is None and not jobs and self._hot.enabled:  # every click but the one that escalates
             return await self._hot.save(
-                run_id, expected_version, state_json, version, status, at, actor, action, to_json(detail)
+                run_id, expected_version, state_json, version, status, at, actor, action, to_json(detail), outcome
             )
         change = {
             "run_id": run_id,
@@ -160,6 +192,10 @@ class Store:
             "new_version": version,
             "new_status": status,
             "at": at,
+            "outcome_kind": outcome.kind if outcome else None,
+            "outcome_playbook": outcome.playbook if outcome else None,
+            "outcome_step": outcome.step if outcome else None,
+            "finished_at": at if status != RunStatus.ACTIVE.value else None,
         }
         audit = {"run_id": run_id, "at": at, "actor": actor, "action": action, "detail_json": to_json(detail)}
         async with self._pool.begin() as connection:
@@ -168,6 +204,11 @@ class Store:
             await connection.execute(_AUDIT, audit)
             if escalation is not None:
                 await connection.execute(insert(escalations).values(escalation_values(escalation, at)))
+                escalate = {"escalation": escalation.id, "group": escalation.group_id}
+                event = audit_values(run_id, at, actor, "escalate", escalate, case_id=escalation.case_id)
+                await connection.execute(insert(audit_events), event)
+                if escalation.sources:
+                    await connection.execute(insert(escalation_sources), source_values(escalation))
             if jobs:
                 await connection.execute(insert(jobs_table), [job_values(job, at) for job in jobs])
             return True
@@ -214,13 +255,12 @@ class Store:
         """True the first time `key` is claimed, False for a retry or duplicate delivery (even a concurrent one)."""
         values = {"key": key, "at": _aware(at)}
         async with self._pool.session_begin() as session:
-            if self.engine.dialect.name == "postgresql":
-                pg = postgresql.insert(ProcessedEventRow).values(values).on_conflict_do_nothing(index_elements=["key"])
-                result = await session.execute(pg.returning(ProcessedEventRow.key))
-            else:
-                lite = sqlite.insert(ProcessedEventRow).values(values).on_conflict_do_nothing(index_elements=["key"])
-                result = await session.execute(lite.returning(ProcessedEventRow.key))
-            return result.scalar_one_or_none() is not None
+            statement = self._insert_ignore(ProcessedEventRow, values).returning(ProcessedEventRow.key)
+            return (await session.execute(statement)).scalar_one_or_none() is not None
+
+    def _insert_ignore(self, row: type[ProcessedEventRow], values: dict[str, Any]) -> Any:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(row).values(values).on_conflict_do_nothing(index_elements=["key"])
 
     async def prune(self, older_than: datetime) -> int:
         """Forget processed-event keys claimed before `older_than`; returns how many were removed."""
@@ -232,8 +272,20 @@ class Store:
     # Lifecycle
 
     async def ping(self) -> bool:
-        """True when the database answers."""
-        return await ping(self.engine)
+        """True when the database answers and takes a write (a full disk or a read-only database answers reads)."""
+        if not await ping(self.engine):
+            return False
+        try:
+            async with asyncio.timeout(5), self._pool.session_begin() as session:
+                now = datetime.now(UTC)
+                await session.execute(self._insert_ignore(ProcessedEventRow, {"key": HEALTH_KEY, "at": now}))
+                await session.execute(
+                    update(ProcessedEventRow).where(ProcessedEventRow.key == HEALTH_KEY).values(at=now)
+                )
+        except Exception as exc:  # a health check reports failure, whatever its cause
+            log.warning("database write check failed: %s: %s", type(exc).__name__, exc)
+            return False
+        return True
 
     async def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from chatbot.domain.case import CaseStatus
 from chatbot.domain.escalation import EscalationStatus, Surface
 from chatbot.domain.jobs import JobStatus
 from chatbot.domain.run import RunStatus
@@ -27,6 +28,7 @@ NAMING_CONVENTION = {
 }
 
 RUN_STATUSES: tuple[str, ...] = tuple(status.value for status in RunStatus)
+CASE_STATUSES: tuple[str, ...] = tuple(status.value for status in CaseStatus)
 SURFACES: tuple[str, ...] = tuple(surface.value for surface in Surface)
 ID = 255  # ids of people, channels and messages: Teams' are far longer than Slack's
 
@@ -84,15 +86,84 @@ class RunRow(Base):
     channel_id: Mapped[str] = mapped_column(String(ID))
     message_ts: Mapped[str | None] = mapped_column(String(ID))
     owner_id: Mapped[str] = mapped_column(String(ID))
+    case_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("cases.id"))  # the contact it is part of
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # How the run ended, for the leads' digest: set by the save that finishes (or cancels) it, cleared by the Back or
+    # Restart that leaves it. The outcome's kind, and the step (and playbook, after a jump) it reached.
+    outcome_kind: Mapped[str | None] = mapped_column(String(32))
+    outcome_playbook: Mapped[str | None] = mapped_column(String(128))
+    outcome_step: Mapped[str | None] = mapped_column(String(128))
+    finished_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in RUN_STATUSES)})", name="status"),
         CheckConstraint(f"surface IN ({', '.join(repr(s) for s in SURFACES)})", name="surface"),
         Index("ix_runs_status", "status"),
         Index("ix_runs_channel_id_message_ts", "channel_id", "message_ts"),
+        Index("ix_runs_finished_at", "finished_at"),
+        Index("ix_runs_case_id", "case_id"),
     )
+
+
+class CaseRow(Base):
+    """A customer contact and its lifecycle; `number` is what people quote (e.g. TS-2026-000123)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_run_id)
+    number: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str | None] = mapped_column(String(16))
+    ticket: Mapped[str | None] = mapped_column(String(64))  # the Zendesk ticket number
+    procedure: Mapped[str | None] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(String(ID))
+    surface: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(ID))
+    details_json: Mapped[str] = mapped_column(Text)
+    resolution_json: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int]
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_due: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in CASE_STATUSES)})", name="status"),
+        Index("ix_cases_number", "number", unique=True),
+        Index("ix_cases_ticket", "ticket"),
+        Index("ix_cases_owner_id_status", "owner_id", "status"),
+        Index("ix_cases_opened_at", "opened_at"),
+        Index("ix_cases_closed_at", "closed_at"),
+    )
+
+
+class CaseCounterRow(Base):
+    """The last case number given per prefix and year: taken by an atomic increment (never max()+1), so numbers
+    stay unique however many replicas open cases at once."""
+
+    __tablename__ = "case_counters"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int]
+
+
+class CaseLinkRow(Base):
+    """What a case is linked to: its ticket, runs, escalations, Jira issues, partner tickets."""
+
+    __tablename__ = "case_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(ID))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_case_links_case_id", "case_id"), Index("ix_case_links_kind_ref", "kind", "ref"))
 
 
 class AuditEventRow(Base):
@@ -102,12 +173,13 @@ class AuditEventRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     run_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("runs.id"))
+    case_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("cases.id"))  # a case's own events
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(ID))
     action: Mapped[str] = mapped_column(String(64))
     detail_json: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_audit_events_run_id", "run_id"),)
+    __table_args__ = (Index("ix_audit_events_run_id", "run_id"), Index("ix_audit_events_case_id", "case_id"))
 
 
 class ProcessedEventRow(Base):
@@ -132,6 +204,7 @@ class EscalationRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_run_id)
     run_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("runs.id"))
+    case_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(16))  # escalated | ticket_share | manual
     group_id: Mapped[str] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(16))
@@ -149,12 +222,34 @@ class EscalationRow(Base):
     note: Mapped[str | None] = mapped_column(Text)  # e.g. the reason for returning it to Tier 1
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # For the leads' digest: when a member first acted on it, when it left Tier 2 (returned or resolved), and how
+    # many times nobody answered in time and the next tier was reminded.
+    acknowledged_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reescalations: Mapped[int] = mapped_column(server_default="0")
 
     __table_args__ = (
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in ESCALATION_STATUSES)})", name="status"),
         Index("ix_escalations_status", "status"),
         Index("ix_escalations_run_id", "run_id"),
+        Index("ix_escalations_case_id", "case_id"),
+        Index("ix_escalations_created_at", "created_at"),
+        Index("ix_escalations_acknowledged_at", "acknowledged_at"),
+        Index("ix_escalations_closed_at", "closed_at"),
     )
+
+
+class EscalationSourceRow(Base):
+    """One answer on the path that led to an escalation (the digest's "where escalations come from"), written with
+    the escalation. `position` 0 is the answer that reached the outcome, 1 the one before, and so on."""
+
+    __tablename__ = "escalation_sources"
+
+    escalation_id: Mapped[str] = mapped_column(String(32), ForeignKey("escalations.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    playbook: Mapped[str] = mapped_column(String(128))
+    step: Mapped[str] = mapped_column(String(128))
+    answer: Mapped[str | None] = mapped_column(Text)  # a choice's label; None for a form (its values may be PII)
 
 
 class EscalationPostRow(Base):
@@ -207,6 +302,43 @@ class AwayRow(Base):
     set_at: Mapped[datetime]
 
 
+class TeamsConversationRow(Base):
+    """A Teams conversation the bot has seen (a chat, a channel, a channel thread): what a proactive post needs.
+
+    `key` is what runs and escalations store as the channel (the conversation id itself, or a hash of it when it is
+    too long); `reference_json` is the SDK's ConversationReference, kept whole.
+    """
+
+    __tablename__ = "teams_conversations"
+
+    key: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(Text)
+    conversation_type: Mapped[str | None] = mapped_column(String(16))
+    service_url: Mapped[str] = mapped_column(Text)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(ID))
+    reference_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_teams_conversations_tenant_id_updated_at", "tenant_id", "updated_at"),)
+
+
+class DigestScheduleRow(Base):
+    """A configured digest schedule, as first seen: a digest that fell due after `since` while nothing was running is
+    posted late when the service comes back; one from before (the schedule did not exist yet) is not."""
+
+    __tablename__ = "digest_schedules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cron: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime]
+
+
+cases = CaseRow.__table__
+case_counters = CaseCounterRow.__table__
+case_links = CaseLinkRow.__table__
 metadata = Base.metadata
 runs = RunRow.__table__
 audit_events = AuditEventRow.__table__
@@ -215,3 +347,6 @@ escalations = EscalationRow.__table__
 escalation_posts = EscalationPostRow.__table__
 jobs = JobRow.__table__
 away_marks = AwayRow.__table__
+escalation_sources = EscalationSourceRow.__table__
+digest_schedules = DigestScheduleRow.__table__
+teams_conversations = TeamsConversationRow.__table__

@@ -60,7 +60,7 @@ def apply_response(ws: Workspace, binding: ResponseUrlBinding, body: JsonDict) -
         return "deleted"
 
     text, blocks, attachments = body.get("text"), body.get("blocks"), body.get("attachments")
-    check_message_content(text, blocks, attachments)
+    check_message_content(text, blocks, attachments, ws.unsupported_blocks)
     if _flag(body.get("replace_original")):
         target, is_ephemeral = _target(ws, binding)
         if target is not None:

@@ -6,8 +6,10 @@ would (``invalid_blocks``) instead of passing. Numbers: shared/reference/slack-p
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from .data_blocks import MAX_CHARTS, MAX_TABLE_CHARS, check_data_table, check_data_visualization
 from .records import SlackError
 
 MAX_MESSAGE_BLOCKS = 50
@@ -47,7 +49,8 @@ def _check_element(element: Any, where: str, action_ids: set[str]) -> None:
             raise _fail(f"button value longer than {MAX_BUTTON_VALUE} in {where}")
 
 
-def check_blocks(blocks: Any, max_blocks: int) -> None:
+def check_blocks(blocks: Any, max_blocks: int, unsupported: Collection[str] = ()) -> None:
+    """`unsupported`: block types this workspace (or its clients) does not take, which Slack refuses outright."""
     if blocks is None:
         return
     if not isinstance(blocks, list):
@@ -55,10 +58,22 @@ def check_blocks(blocks: Any, max_blocks: int) -> None:
     if len(blocks) > max_blocks:
         raise _fail(f"more than {max_blocks} items in blocks")
     block_ids: set[str] = set()
+    charts = table_chars = 0
     for index, block in enumerate(blocks):
         where = f"/blocks/{index}"
         if not isinstance(block, dict) or "type" not in block:
             raise _fail(f"block without type at {where}")
+        if block["type"] in unsupported:
+            raise _fail(f"unsupported type: {block['type']} at {where}")
+        if block["type"] == "data_visualization":
+            charts += 1
+            if charts > MAX_CHARTS:
+                raise _fail(f"more than {MAX_CHARTS} data_visualization blocks in a message at {where}")
+            check_data_visualization(block, where, _fail)
+        if block["type"] == "data_table":
+            table_chars += check_data_table(block, where, _fail)
+            if table_chars > MAX_TABLE_CHARS:
+                raise _fail(f"the tables of a message hold more than {MAX_TABLE_CHARS} characters at {where}")
         block_id = block.get("block_id")
         if block_id is not None:
             if len(block_id) > MAX_ID_LENGTH or block_id in block_ids:
@@ -77,10 +92,10 @@ def check_blocks(blocks: Any, max_blocks: int) -> None:
                 _check_element(block[key], where, action_ids)
 
 
-def check_message_content(text: Any, blocks: Any, attachments: Any) -> None:
+def check_message_content(text: Any, blocks: Any, attachments: Any, unsupported: Collection[str] = ()) -> None:
     if not text and not blocks and not attachments:
         raise SlackError("no_text")
-    check_blocks(blocks, MAX_MESSAGE_BLOCKS)
+    check_blocks(blocks, MAX_MESSAGE_BLOCKS, unsupported)
 
 
 def check_view(view: Any) -> None:

@@ -59,6 +59,8 @@ class Workspace:
         self.usergroups: dict[str, list[str]] = {}
         # channel -> error every write to it answers (e.g. not_in_channel, is_archived, channel_not_found).
         self.channel_errors: dict[str, str] = {}
+        # Block types refused with invalid_blocks, as by a workspace or client that does not have them yet.
+        self.unsupported_blocks: set[str] = set()
         self.triggers: dict[str, TriggerRecord] = {}
         self._dm_ids: dict[tuple[str, ...], str] = {}
 
@@ -161,7 +163,7 @@ class Workspace:
         metadata: Any = None,
         reply_broadcast: bool = False,
     ) -> JsonDict:
-        check_message_content(text, blocks, attachments)
+        check_message_content(text, blocks, attachments, self.unsupported_blocks)
         channel = self.resolve_channel(channel)
         self.check_writable(channel)
         if thread_ts and self.find_message(channel, thread_ts) is None:
@@ -222,7 +224,7 @@ class Workspace:
     def post_ephemeral(
         self, channel: str, user: str, *, text: str | None, blocks: Any = None, thread_ts: str | None = None
     ) -> JsonDict:
-        check_message_content(text, blocks, None)
+        check_message_content(text, blocks, None, self.unsupported_blocks)
         channel = self.resolve_channel(channel)
         self.check_writable(channel)
         ephemeral: JsonDict = {

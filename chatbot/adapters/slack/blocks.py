@@ -50,7 +50,7 @@ def session_message(
     """The one message an agent's session lives in; updated in place as they answer."""
     blocks: list[Block] = [kit.header(shorten(view.playbook_title, 150), block_id=session_marker(run_id))]
     status = {"finished": "finished", "cancelled": "cancelled"}.get(view.status, f"step {len(view.trail) + 1}")
-    blocks.append(kit.context(f"Session for <@{owner_id}> · {status} · ref `{run_id[:8]}`"))
+    blocks.append(kit.context(f"Session for <@{owner_id}> · {_numbers(view)}{status} · ref `{run_id[:8]}`"))
     blocks.extend(_trail(view))
     blocks.append(kit.divider())
     ref = RunRef(run_id, view.version)
@@ -70,6 +70,14 @@ def session_message(
         blocks = [blocks[0], earlier, *blocks[-keep_tail:]]
     fallback = f"{view.playbook_title}: {view.title}"
     return Message(escape_mrkdwn(fallback), blocks)
+
+
+def _numbers(view: View) -> str:
+    """ "Case TS-2026-000123 · Ticket #482913 · ", as far as they are known."""
+    parts = [f"Case *{escape_mrkdwn(view.case_number)}*"] if view.case_number else []
+    if view.ticket:
+        parts.append(f"Ticket #{escape_mrkdwn(view.ticket)}")
+    return "".join(f"{p} · " for p in parts)
 
 
 def _trail(view: View) -> list[Block]:
@@ -110,6 +118,9 @@ def _step(view: View, ref: RunRef) -> list[Block]:
         blocks.extend(_sections(f"Details to collect: {escape_mrkdwn(names)}"))
         blocks.append(kit.actions("form", [kit.button("Fill in the form", ids.OPEN_FORM, encode(ref), "primary")]))
     elif view.kind == "instructions":
+        if view.reply:
+            blocks.extend(_sections("*Customer reply* (send it now):"))
+            blocks.extend(kit.section(piece) for piece in code_blocks(escape_mrkdwn(view.reply)))
         label = shorten(view.continue_label or "Continue", 75)
         blocks.append(kit.actions("continue", [kit.button(label, ids.CONTINUE, encode(ref), "primary")]))
     return blocks

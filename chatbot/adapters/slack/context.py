@@ -13,8 +13,10 @@ from chatbot.config import Config, Group
 from chatbot.metrics import Metrics
 from chatbot.services.clock import Clock
 from chatbot.services.dedup import Deliveries
+from chatbot.services.digests import DigestService
 from chatbot.services.escalations import EscalationService
 from chatbot.services.oncall import OncallService
+from chatbot.services.pii_guard import PiiGuard
 from chatbot.services.triage import TriageService
 
 
@@ -32,6 +34,8 @@ class SlackDeps:
     oncall: OncallService
     deliveries: Deliveries
     wake_worker: Callable[[], None] = field(default=lambda: None)  # new jobs: the in-process worker looks now
+    digests: DigestService | None = None  # `/digest`
+    pii: PiiGuard | None = None  # checks what people type into forms the app opens itself (`/case new`, Resolve)
 
     @property
     def groups(self) -> Mapping[str, Group]:

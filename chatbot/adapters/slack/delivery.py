@@ -19,18 +19,20 @@ from typing import Any, TypeVar
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from chatbot.adapters.slack.blocks import Message, session_message
+from chatbot.adapters.slack.blocks import Message
 from chatbot.adapters.slack.escalation_blocks import (
     agent_notice,
+    agent_update_notice,
     ping_message,
     reescalation_message,
     undeliverable_notice,
 )
 from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.adapters.slack.lookup import Found, PostFinder, Unknown
+from chatbot.adapters.slack.newest import show_newest
 from chatbot.adapters.slack.pacing import ChannelPacer
 from chatbot.config import Config, Group
-from chatbot.domain.escalation import Escalation, EscalationAction, PostRef, Surface
+from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, PostRef, Surface
 from chatbot.domain.escalation_policy import Targets
 from chatbot.scheduler.worker import JobContext, Permanent, Retry
 from chatbot.services.triage import Session
@@ -118,11 +120,20 @@ class SlackDelivery:
         else:  # an escalation by hand: tell whoever raised it, in a direct message
             await self._post_once(ctx, esc.created_by, msg, None)
 
+    async def agent_update(self, esc: Escalation, group: Group, update: AgentUpdate, ctx: JobContext) -> None:
+        msg = agent_update_notice(esc, group, update, ctx.marker)
+        if esc.agent is not None and esc.agent.message_id:
+            await self._post_once(ctx, esc.agent.channel, msg, esc.agent.message_id)
+        else:  # an escalation by hand: whoever raised it, in a direct message
+            await self._post_once(ctx, esc.created_by, msg, None)
+
     async def update_session(self, esc: Escalation) -> None:
         assert esc.run_id is not None and esc.agent is not None
         session = await self.load_session(esc.run_id)
-        msg = session_message(session.view, session.run_id, session.owner_id, self.config.groups, session.escalation)
-        await self._call(self.gateway.update_message(esc.agent.channel, esc.agent.message_id, msg.text, msg.blocks))
+        sending = show_newest(
+            self.gateway, self.load_session, self.config.groups, session, esc.agent.channel, esc.agent.message_id
+        )
+        await self._call(sending)
 
     async def undeliverable(self, esc: Escalation, group: Group, *, first: bool, error: str, ctx: JobContext) -> None:
         msg = undeliverable_notice(esc, group, first=first, error=error, marker=ctx.marker)

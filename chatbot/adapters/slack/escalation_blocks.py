@@ -10,12 +10,13 @@ from slack_sdk.models.views import View as SlackView
 
 from chatbot.adapters.slack import ids, kit
 from chatbot.adapters.slack.blocks import MESSAGE_BLOCK_LIMIT, Message
+from chatbot.adapters.slack.case_blocks import case_buttons
 from chatbot.adapters.slack.kit import Block
 from chatbot.adapters.slack.refs import ChannelRef, EscRef, encode
 from chatbot.adapters.slack.status import status_line, where
 from chatbot.adapters.slack.text import code_blocks, split_text
 from chatbot.config import Config, Group
-from chatbot.domain.escalation import Escalation, EscalationAction, EscalationKind
+from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, EscalationKind
 from chatbot.domain.escalation_policy import PAST, Targets, allowed_actions
 from chatbot.rendering.escape import escape_mrkdwn, markdown_to_mrkdwn
 from chatbot.services.oncall import GroupStatus
@@ -83,8 +84,13 @@ def ping_message(
     if h.partner:
         about.append(f"Partner: {escape_mrkdwn(h.partner)}")
     about.append(f"Agent: <@{esc.agent_id}> · ref `{(esc.run_id or esc.id)[:8]}`")
+    numbers = [f"Case *{escape_mrkdwn(h.case_number)}*"] if h.case_number else []
     if h.reference:
-        about.append(f"Case: {escape_mrkdwn(h.reference)}")
+        numbers.append(f"Ticket #{escape_mrkdwn(h.reference)}")
+    if numbers:
+        about.append(" · ".join(numbers))
+    if h.tier1_agent and h.tier1_agent != esc.agent_id:
+        about.append(f"Raised at Tier 1 by <@{h.tier1_agent}>")
     if h.playbook:
         about.append(f"Playbook: {escape_mrkdwn(h.playbook)}")
     if permalink:
@@ -105,6 +111,7 @@ def ping_message(
         blocks.extend(_sections("*Checklist*\n" + "\n".join(f"☐ {escape_mrkdwn(c)}" for c in h.checklist)))
     blocks.append(kit.context(status_line(esc, group)))
     blocks.extend(_buttons(esc))
+    blocks.extend(case_buttons(esc))
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
         blocks = [
             *blocks[:2],
@@ -134,6 +141,22 @@ def agent_notice(
     if action == EscalationAction.RETURN and reason:
         text += f"\nReason: {escape_mrkdwn(reason)}"
     return Message(f"Escalation {past}", [*_sections(text, block_id=marker)])
+
+
+def agent_update_notice(esc: Escalation, group: Group, update: AgentUpdate, marker: str) -> Message:
+    """Work Tier 2 recorded on the agent's case, or the closure reply and note once it is resolved."""
+    case = f" (case *{escape_mrkdwn(update.case_number)}*)" if update.case_number else ""
+    if update.reply is None:
+        text = f"<@{esc.agent_id}> on your escalation{case}: <@{update.actor}> {escape_mrkdwn(update.line or '')}."
+        return Message("Tier 2 update", [*_sections(text, block_id=marker)])
+    head = f":white_check_mark: <@{esc.agent_id}> <@{update.actor}> resolved your escalation{case}."
+    blocks: list[Block] = [*_sections(head, block_id=marker)]
+    blocks.extend(_sections("*Closure reply* (send it to the customer):"))
+    blocks.extend(kit.section(piece) for piece in code_blocks(escape_mrkdwn(update.reply)))
+    if update.note:
+        blocks.extend(_sections("*Closing note* (paste it as a private note):"))
+        blocks.extend(kit.section(piece) for piece in code_blocks(escape_mrkdwn(update.note)))
+    return Message("Escalation resolved: closure reply ready", blocks[:MESSAGE_BLOCK_LIMIT])
 
 
 def undeliverable_notice(esc: Escalation, group: Group, *, first: bool, error: str, marker: str) -> Message:

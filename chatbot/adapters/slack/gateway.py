@@ -62,8 +62,12 @@ class SlackGateway:
     async def open_view(self, trigger_id: str, view: SlackView) -> None:
         await self._call("views.open", trigger_id=trigger_id, view=view.to_dict())
 
-    async def respond(self, response_url: str, payload: dict[str, Any]) -> None:
-        """Post to an interaction's response_url (works 5 times in 30 minutes; used for ephemeral notices)."""
+    async def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        await self._call("views.publish", user_id=user, view=view)
+
+    async def respond(self, response_url: str, payload: dict[str, Any]) -> bool:
+        """Post to an interaction's response_url (works 5 times in 30 minutes; used for ephemeral notices).
+        False when Slack refused it (a block it does not take, say)."""
         started = time.perf_counter()
         async with self.session.post(response_url, json=payload, timeout=aiohttp.ClientTimeout(total=10)) as resp:
             ok = resp.status < 300
@@ -72,6 +76,7 @@ class SlackGateway:
                 log.warning(
                     "response_url answered %s after %.0f ms", resp.status, (time.perf_counter() - started) * 1e3
                 )
+            return ok
 
     async def permalink(self, channel: str, ts: str) -> str | None:
         data = await self._call("chat.getPermalink", form=True, channel=channel, message_ts=ts)

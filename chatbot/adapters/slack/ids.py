@@ -37,7 +37,18 @@ ESC_ACK = "esc.acknowledge"
 ESC_CLAIM = "esc.claim"
 ESC_RETURN = "esc.return"
 ESC_RESOLVE = "esc.resolve"
-ESC_ACTION = re.compile(r"^esc\.(acknowledge|claim|resolve)$")
+ESC_ACTION = re.compile(r"^esc\.(acknowledge|claim)$")  # Return and Resolve open a modal first
+ESC_RESOLVE_CALLBACK = "esc.resolve.submit"
+RESOLVE_FOUND, RESOLVE_CHANGED = "found", "changed"
+# The case's buttons on a ping: Tier II's follow-up playbook, recorded work, the status-update reply
+ESC_FOLLOW_UP = "esc.follow_up"
+ESC_WORK = "esc.work"
+ESC_STATUS = "esc.status_update"
+ESC_WORK_CALLBACK = "esc.work.submit"
+WORK_KIND, WORK_REFERENCE, WORK_DETAIL = "kind", "reference", "detail"
+# `/case new`
+CASE_NEW_CALLBACK = "case.new.submit"
+CASE_PRIORITY = "priority"
 ESC_RETURN_CALLBACK = "esc.return.submit"
 ESC_REASON_BLOCK = "reason"
 MANUAL_CALLBACK = "esc.manual.submit"

@@ -149,7 +149,5 @@ class PostFinder:
             return Unknown(after, "Slack rate-limited the history read")
         if error == "missing_scope":
             # The app lacks channels:history / groups:history / im:history: the post may well be there.
-            return Unknown(
-                300.0, "the app may not read this channel's history (missing_scope): outcome unknown", False
-            )
+            return Unknown(300.0, "the app may not read this channel's history (missing_scope): outcome unknown", False)
         return Unknown(30.0, f"Slack answered {error or response.status_code} to the history read", False)

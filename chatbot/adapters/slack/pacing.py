@@ -29,8 +29,12 @@ class ChannelPacer:
 
     def busy(self, channel: str) -> bool:
         """Is the channel waiting out a 429 (or are posts queued for it)? Less urgent posts keep away then."""
+        return self.free_in(channel) > 0
+
+    def free_in(self, channel: str) -> float:
+        """Seconds until the channel's 429 is waited out and every post queued for it has had its slot (0: now)."""
         until = self._next_slot.get(channel) or self._quiet_until.get(channel)
-        return until is not None and until > self.clock()
+        return max((until - self.clock()).total_seconds(), 0.0) if until is not None else 0.0
 
     def limited(self, channel: str, retry_after: float) -> None:
         """Slack answered 429 on this channel."""

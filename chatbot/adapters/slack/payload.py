@@ -129,6 +129,7 @@ class ModalView(_Loose):
 class Event(BoltFields):
     type: str
     ts: str | None = None
+    tab: str | None = None  # app_home_opened: home or messages
     text: str | None = None
     bot_id: str | None = None
 

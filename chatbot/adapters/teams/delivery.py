@@ -30,6 +30,7 @@ from chatbot.adapters.teams.client import TeamsClient, message
 from chatbot.adapters.teams.errors import as_outcome
 from chatbot.adapters.teams.escalation_cards import (
     agent_notice,
+    agent_update_card,
     ping_card,
     ping_text,
     reminder_text,
@@ -41,7 +42,7 @@ from chatbot.adapters.teams.refs import channel_record, conversation_key, thread
 from chatbot.adapters.teams.sessions import send_newest
 from chatbot.adapters.teams.text import escape_text
 from chatbot.config import Config, Group
-from chatbot.domain.escalation import Escalation, EscalationAction, PostRef, Surface
+from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, PostRef, Surface
 from chatbot.domain.escalation_policy import Targets
 from chatbot.scheduler.worker import JobContext, Permanent, Retry
 from chatbot.services.triage import Session
@@ -115,6 +116,11 @@ class TeamsDelivery:
         where = await self._agent_conversation(esc)
         resent = ctx.previous_attempt is not None
         card = agent_notice(esc, group, self.config, action, actor, reason, resent=resent)
+        await self._post_once(ctx, where, where.conversation_id, self._to_agent(esc, where, card))
+
+    async def agent_update(self, esc: Escalation, group: Group, update: AgentUpdate, ctx: JobContext) -> None:
+        where = await self._agent_conversation(esc)
+        card = agent_update_card(esc, self.config, update, resent=ctx.previous_attempt is not None)
         await self._post_once(ctx, where, where.conversation_id, self._to_agent(esc, where, card))
 
     async def update_session(self, esc: Escalation) -> None:

@@ -21,10 +21,11 @@ from chatbot.adapters.teams.kit import (
     show_card,
     text_block,
 )
+from chatbot.adapters.teams.outcome import copy_box
 from chatbot.adapters.teams.people import mentions, shown
 from chatbot.adapters.teams.text import author_markdown, escape_text, shorten
 from chatbot.config import Config, Group
-from chatbot.domain.escalation import Escalation, EscalationAction, EscalationKind, EscalationStatus
+from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, EscalationKind, EscalationStatus
 from chatbot.domain.escalation_policy import PAST, Targets, allowed_actions
 
 PRIORITY_ICONS = {"high": "🔴", "normal": "🟡", "low": "⚪"}
@@ -227,6 +228,23 @@ def agent_notice(
         body.append(text_block(f"Reason: {escape_text(reason)}"))
     body.append(text_block(f"ref {escape_text((esc.run_id or esc.id)[:8])}", isSubtle=True, size="small"))
     return card(body, fallback_text=f"Escalation {PAST[action]}")
+
+
+def agent_update_card(esc: Escalation, config: Config, update: AgentUpdate, *, resent: bool = False) -> Element:
+    """Work Tier 2 recorded on the agent's case, or the closure reply and note once it is resolved."""
+    who = escape_text(shown(config, update.actor))
+    case = f" (case **{escape_text(update.case_number)}**)" if update.case_number else ""
+    if update.reply is None:
+        body = [text_block(f"On your escalation{case}: {who} {escape_text(update.line or '')}.")]
+    else:
+        body = [text_block(f"✅ {who} resolved your escalation{case}.")]
+        body.append(copy_box(ids.COPY_REPLY, "Closure reply (send it to the customer)", update.reply, None))
+        if update.note:
+            body.append(copy_box(ids.COPY_NOTE, "Closing note (paste it as a private note)", update.note, None))
+    if resent:
+        body.append(text_block(RESENT_NOTICE, isSubtle=True, size="small"))
+    body.append(text_block(f"ref {escape_text((esc.run_id or esc.id)[:8])}", isSubtle=True, size="small"))
+    return card(body, fallback_text="Escalation resolved" if update.reply else "Tier 2 update")
 
 
 def undeliverable_card(group: Group, *, first: bool, error: str, resent: bool = False) -> Element:

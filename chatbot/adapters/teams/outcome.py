@@ -42,13 +42,13 @@ def outcome_elements(
         elements.append(text_block(escape_text(summary)))
     if referred_to:
         elements.append(text_block(f"Refer to: {escape_text(referred_to)}"))
-    elements.append(_copy_box(ids.COPY_REPLY, "Customer reply (copy into the ticket)", reply, copy_limit))
-    elements.append(_copy_box(ids.COPY_NOTE, "Internal note (paste as a private note)", note, copy_limit))
+    elements.append(copy_box(ids.COPY_REPLY, "Customer reply (copy into the ticket)", reply, copy_limit))
+    elements.append(copy_box(ids.COPY_NOTE, "Internal note (paste as a private note)", note, copy_limit))
     elements.append(text_block(escape_text(next_steps), weight="bolder"))
     return elements
 
 
-def _copy_box(input_id: str, label: str, text: str, limit: int | None) -> Element:
+def copy_box(input_id: str, label: str, text: str, limit: int | None) -> Element:
     if limit is not None and len(text) > limit:
         text = text[: max(0, limit - len(CUT_MARK))] + CUT_MARK
     return {"type": "Input.Text", "id": input_id, "label": label, "isMultiline": True, "value": text}

@@ -40,7 +40,7 @@ def update(ws: Workspace, p: Params) -> JsonDict:
         "attachments": p.structured("attachments"),
         "metadata": p.structured("metadata"),
     }
-    check_message_content(changes["text"], changes["blocks"], changes["attachments"])
+    check_message_content(changes["text"], changes["blocks"], changes["attachments"], ws.unsupported_blocks)
     ws.replace_content(message, changes)
     return {"channel": channel, "ts": ts, "text": message.get("text", ""), "message": public(message)}
 

@@ -25,7 +25,17 @@ def payload(context: AsyncBoltContext, kind: type[P]) -> P:
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
-    from chatbot.adapters.slack.listeners import actions, commands, escalations, events, oncall, views
+    from chatbot.adapters.slack.listeners import (
+        actions,
+        cases,
+        commands,
+        digest,
+        escalations,
+        events,
+        home,
+        oncall,
+        views,
+    )
 
     # Bolt tries listeners in this order, building the injectable arguments for each one's matcher: the session
     # buttons, clicked most, go first.
@@ -35,3 +45,6 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     events.register(app, deps)
     escalations.register(app, deps)
     oncall.register(app, deps)
+    digest.register(app, deps)
+    cases.register(app, deps)
+    home.register(app, deps)

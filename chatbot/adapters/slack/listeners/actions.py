@@ -95,6 +95,4 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             response_url=p.response_url,
         )
         if p.response_url:  # the picker has done its job
-            deps.background.spawn(
-                deps.gateway.respond(p.response_url, {"delete_original": True}), what="remove picker"
-            )
+            deps.background.spawn(deps.gateway.respond(p.response_url, {"delete_original": True}), what="remove picker")

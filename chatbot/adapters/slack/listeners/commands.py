@@ -11,6 +11,7 @@ from chatbot.adapters.slack.listeners import payload
 from chatbot.adapters.slack.payload import SlashCommand
 from chatbot.adapters.slack.sessions import POST_FAILED, failure_notifier, post_session
 from chatbot.rendering.escape import escape_mrkdwn
+from chatbot.services.cases import split_reference
 
 
 def help_text(command: str) -> str:
@@ -18,6 +19,8 @@ def help_text(command: str) -> str:
         f"*{command}* walks you through a support playbook, step by step, in this channel.\n"
         f"• `{command}` shows the list of playbooks to pick from\n"
         f"• `{command} clever-access` starts that playbook; `{command} clever login` searches titles\n"
+        f"• `{command} clever-access 482913` starts it on Zendesk ticket 482913 (its case, if one is open); "
+        f"`{command} clever-access TS-2026-000123` continues that case\n"
         f"• `{command} help` shows this help\n"
         "Click the answer that fits; *Back* undoes the last answer, *Restart* starts over. At the end you get the "
         "customer reply and the internal note, ready to paste. Never type personal data (names, birth dates, "
@@ -34,9 +37,13 @@ async def start_for(
     user: str,
     team: str,
     response_url: str | None,
+    preset: dict[str, str] | None = None,
+    case_number: str | None = None,
 ) -> None:
     """Create the run (durably, before the ack), then post its message after the ack."""
-    session = await deps.triage.start(playbook_id, actor=user, team_id=team, channel_id=channel)
+    session = await deps.triage.start(
+        playbook_id, actor=user, team_id=team, channel_id=channel, preset=preset, case_number=case_number
+    )
     await ack()
     deps.background.spawn(
         post_session(deps, session, response_url),
@@ -57,6 +64,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             return
         await deps.triage.check_start(p.user_id, p.channel_id)
         catalog = deps.triage.engine.catalog
+        text, ticket, case_number = split_reference(text)
         if not text:
             msg = blocks.picker([(pb.id, pb.spec.title) for pb in catalog], "Which playbook fits this ticket?")
             await ack(response_type="ephemeral", text=msg.text, blocks=msg.as_dicts())
@@ -73,5 +81,13 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_type="ephemeral", text=msg.text, blocks=msg.as_dicts())
             return
         await start_for(
-            deps, ack, found[0].id, channel=p.channel_id, user=p.user_id, team=p.team_id, response_url=p.response_url
+            deps,
+            ack,
+            found[0].id,
+            channel=p.channel_id,
+            user=p.user_id,
+            team=p.team_id,
+            response_url=p.response_url,
+            preset={"ticket_id": ticket} if ticket else None,
+            case_number=case_number,
         )

@@ -14,6 +14,7 @@ from chatbot.adapters.slack.refs import RunRef, decode
 from chatbot.adapters.slack.sessions import failure_notifier, refresh_session, show_session
 from chatbot.domain.errors import InvalidFields, StaleAnswer
 from chatbot.domain.run import Submit
+from chatbot.rendering.escape import escape_mrkdwn
 from chatbot.services.triage import Where
 
 
@@ -42,6 +43,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 refresh_session(deps, current.run_id, current.channel_id, ts)
             return
         await ack()
+        if session.pii_warning:
+            warning = ":warning: " + escape_mrkdwn(session.pii_warning)
+            deps.background.spawn(deps.gateway.post_ephemeral(session.channel_id, user, warning), what="pii warning")
         if session.escalation is not None:
             deps.wake_worker()
         ts = session.message_ts or ref.ts

@@ -1,0 +1,76 @@
+"""The case lifecycle, as pure functions: open -> with Tier I -> escalated to Tier II -> returned to Tier I ->
+resolved -> closed (and reopened). Each returns the new status and the audit action, or refuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from chatbot.domain.case import Case, CaseStatus
+from chatbot.domain.errors import UserFacingError
+
+OPEN_STATES = (CaseStatus.OPEN, CaseStatus.TIER1, CaseStatus.ESCALATED, CaseStatus.RETURNED)
+
+
+class CaseRefused(UserFacingError):
+    """The case is not where this change could apply (closed already, say)."""
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    status: CaseStatus
+    action: str  # the audit action: case.opened, case.escalated, ...
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    close_due: datetime | None = None
+    clear_resolution: bool = False
+
+
+def _needs_open(case: Case, what: str) -> None:
+    if case.status not in OPEN_STATES:
+        raise CaseRefused(f"Case {case.number} is {case.status.value}: {what} needs it open (reopen it first).")
+
+
+def worked_at_tier1(case: Case) -> CaseChange | None:
+    """A Tier I run works on the case: it is with Tier I (unless Tier II has it)."""
+    if case.status in (CaseStatus.OPEN, CaseStatus.RETURNED):
+        return CaseChange(CaseStatus.TIER1, "case.tier1")
+    return None
+
+
+def escalated(case: Case) -> CaseChange:
+    _needs_open(case, "escalating")
+    return CaseChange(CaseStatus.ESCALATED, "case.escalated")
+
+
+def returned(case: Case) -> CaseChange | None:
+    """Tier II returned an escalation: back with Tier I (if Tier II had it)."""
+    return CaseChange(CaseStatus.RETURNED, "case.returned") if case.status == CaseStatus.ESCALATED else None
+
+
+def record_work(case: Case) -> None:
+    """Tier II work is recorded on an open case only."""
+    _needs_open(case, "recording work")
+
+
+def resolve(case: Case, now: datetime, close_after_days: int) -> CaseChange:
+    """Resolved: the closure reply goes out; the case closes now, or after `close_after_days` quiet days."""
+    _needs_open(case, "resolving")
+    if close_after_days <= 0:
+        return CaseChange(CaseStatus.CLOSED, "case.resolved", resolved_at=now, closed_at=now)
+    return CaseChange(
+        CaseStatus.RESOLVED, "case.resolved", resolved_at=now, close_due=now + timedelta(days=close_after_days)
+    )
+
+
+def close(case: Case, now: datetime) -> CaseChange | None:
+    """The quiet days are over: a resolved case closes (one reopened meanwhile stays open)."""
+    if case.status != CaseStatus.RESOLVED:
+        return None
+    return CaseChange(CaseStatus.CLOSED, "case.closed", resolved_at=case.resolved_at, closed_at=now)
+
+
+def reopen(case: Case) -> CaseChange:
+    if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        raise CaseRefused(f"Case {case.number} is still open.")
+    return CaseChange(CaseStatus.TIER1, "case.reopened", clear_resolution=True)
