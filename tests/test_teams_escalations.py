@@ -164,6 +164,32 @@ async def test_a_teams_agent_escalates_supervisor_returns_it_and_the_session_sho
         assert "Returned to Tier 1: IDs swapped" in session.replace("\\", "")
 
 
+async def test_resolve_in_teams_asks_what_was_found_and_the_agent_gets_the_closure_reply(
+    world, tmp_path: Path, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    async with running_teams(world, f"sqlite:///{tmp_path / 'resolve.sqlite3'}", clock=clock) as app:
+        await app.install({TIER2_TEAMS: "Clever Tier 2"})
+        chat = Chat.thread("19:agents0456@thread.tacv2")
+        app.connector.conversation(chat.stored_in)
+        await escalate_in_teams(app, chat)
+        await app.runtime.worker.drain()
+        [ping_id] = ping_ids(app)
+        ping_thread = Chat.thread(TIER2_TEAMS, ping_id)
+        [opened] = await app.runtime.store.cases.for_owner(AGENT.aad)  # the contact's case, numbered
+        number = opened.number
+        assert f"Case **{number}**" in texts(app.card(CHANNEL, ping_id))
+        refused = await app.press(HERBERT, ping_thread, ping_id, "Resolve", {"esc.found": "Born 04/12/2016 Emma Lee"})
+        assert "a name with a birth date" in texts(refused)  # the closure goes to a Tier 1 conversation
+        card = await app.press(HERBERT, ping_thread, ping_id, "Resolve", {"esc.found": "Clever IDs were swapped"})
+        assert buttons(card) == []
+        await app.runtime.worker.drain()
+        sent = [c.body for c in app.connector.posted(chat.id) if c.operation == "send"]
+        closure = [b for b in sent if "Closure reply" in str(b)]
+        assert len(closure) == 1 and "Clever IDs were swapped" in str(closure[0]) and number in str(closure[0])
+        case = await app.runtime.store.cases.by_number(number)
+        assert case is not None and case.status == "closed"
+
+
 async def test_unacknowledged_ping_is_re_escalated_in_its_thread(world, tmp_path: Path, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     async with running_teams(world, f"sqlite:///{tmp_path / 're.sqlite3'}", clock=clock) as app:
         await app.install({TIER2_TEAMS: "Clever Tier 2"})

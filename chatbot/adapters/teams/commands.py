@@ -23,6 +23,8 @@ def help_card(unknown: str | None = None) -> Element:
         text_block(
             "- **triage** shows the playbooks to pick from\n"
             "- **triage clever-access** starts that playbook; **triage clever login** searches titles\n"
+            "- **triage clever-access 482913** starts it on Zendesk ticket 482913; a case number (TS-2026-000123) "
+            "continues that case\n"
             "- **oncall** shows who is on call; **oncall away 17:00** and **oncall back** mark you away or back\n"
             "- **help** shows this"
         ),

@@ -11,10 +11,30 @@ from chatbot.adapters.teams import ids
 from chatbot.adapters.teams.context import TeamsDeps, actor_of
 from chatbot.adapters.teams.escalation_cards import ping_card
 from chatbot.adapters.teams.turns import CardAction, CardReply
-from chatbot.domain.errors import UserFacingError
-from chatbot.domain.escalation import EscalationAction
+from chatbot.domain.errors import InvalidFields, UserFacingError
+from chatbot.domain.escalation import Escalation, EscalationAction
 
 SAY_WHY = "Say why it goes back to Tier 1, so the agent knows."
+RESOLVE_LABELS = {ids.FOUND_INPUT: "What was found", ids.CHANGED_INPUT: "What changed"}
+
+
+async def _resolve(deps: TeamsDeps, action: CardAction, escalation_id: str, version: int) -> Escalation:
+    """Resolve with what was found and changed: the case's closure reply and note go to the agent. The texts reach
+    a Tier 1 conversation, so Tier 1's PII guard checks them first."""
+    values = {key: ids.text_input(action.data, key) for key in RESOLVE_LABELS}
+    if deps.triage.pii is not None:
+        try:
+            deps.triage.pii.check(values, RESOLVE_LABELS, tier=1)
+        except InvalidFields as exc:
+            raise UserFacingError(" ".join(exc.errors.values())) from None
+    esc, _closure = await deps.escalations.resolve(
+        escalation_id,
+        actor=actor_of(action.who),
+        version=version,
+        found=values[ids.FOUND_INPUT],
+        changed=values[ids.CHANGED_INPUT],
+    )
+    return esc
 
 
 async def press(deps: TeamsDeps, action: CardAction) -> CardReply:
@@ -27,9 +47,12 @@ async def press(deps: TeamsDeps, action: CardAction) -> CardReply:
         esc, group = await deps.escalations.get(escalation_id)
         return CardReply(ping_card(esc, group, deps.config, notice=SAY_WHY))
     try:
-        esc = await deps.escalations.act(
-            escalation_id, verb, actor=actor_of(action.who), version=ref.version, reason=reason
-        )
+        if verb == EscalationAction.RESOLVE.value:
+            esc = await _resolve(deps, action, escalation_id, ref.version)
+        else:
+            esc = await deps.escalations.act(
+                escalation_id, verb, actor=actor_of(action.who), version=ref.version, reason=reason
+            )
     except UserFacingError as exc:
         esc, group = await deps.escalations.get(escalation_id)
         return CardReply(ping_card(esc, group, deps.config, notice=exc.message))

@@ -140,8 +140,11 @@ def _ping(
     agent = shown(config, esc.agent_id, "the agent")
     surface = f" (on {esc.agent.surface.value.capitalize()})" if esc.agent else ""
     about.append(f"Agent: {escape_text(agent)}{surface} · ref {escape_text((esc.run_id or esc.id)[:8])}")
+    numbers = [f"Case **{escape_text(h.case_number)}**"] if h.case_number else []
     if h.reference:
-        about.append(f"Case: {escape_text(h.reference)}")
+        numbers.append(f"Ticket #{escape_text(h.reference)}")
+    if numbers:
+        about.append(" · ".join(numbers))
     if h.playbook:
         about.append(f"Playbook: {escape_text(h.playbook)}")
     body.append(text_block("\n\n".join(about), spacing="small"))
@@ -189,6 +192,9 @@ def _buttons(esc: Escalation) -> list[Element]:
         if action == EscalationAction.RETURN:
             actions.append(_return_button(esc))
             continue
+        if action == EscalationAction.RESOLVE:
+            actions.append(_resolve_button(esc))
+            continue
         title, verb, style = BUTTONS[action]
         actions.append(execute(title, ids.ActionRef(verb, esc.id, esc.version), style=style))
     return actions
@@ -207,6 +213,34 @@ def _return_button(esc: Escalation) -> Element:
     send = execute("Return", ids.ActionRef(ids.ESC_RETURN, esc.id, esc.version), style="destructive", inputs=True)
     hint = text_block("The agent sees this in their session.", isSubtle=True, size="small", spacing="none")
     return show_card("Return to Tier 1", [reason, hint], [send])
+
+
+def _resolve_button(esc: Escalation) -> Element:
+    """Resolve asks what was found and what changed: the closure reply and note are written from them."""
+    found: Element = {
+        "type": "Input.Text",
+        "id": ids.FOUND_INPUT,
+        "label": "What was found",
+        "isMultiline": True,
+        "isRequired": True,
+        "errorMessage": "Say what was found: the closure reply is written from it.",
+        "maxLength": REASON_MAX,
+    }
+    changed: Element = {
+        "type": "Input.Text",
+        "id": ids.CHANGED_INPUT,
+        "label": "What changed",
+        "isMultiline": True,
+        "maxLength": REASON_MAX,
+    }
+    hint = text_block(
+        "The customer reads both: no personal data, use user, class or child IDs.",
+        isSubtle=True,
+        size="small",
+        spacing="none",
+    )
+    send = execute("Resolve", ids.ActionRef(ids.ESC_RESOLVE, esc.id, esc.version), style="positive", inputs=True)
+    return show_card("Resolve", [found, changed, hint], [send])
 
 
 def agent_notice(

@@ -34,6 +34,7 @@ PICK_INPUT = "pick.playbook"  # the picker's Input.ChoiceSet
 COPY_REPLY = "copy.reply"  # outcome inputs, never read back
 COPY_NOTE = "copy.note"
 REASON_INPUT = "esc.reason"  # Return to Tier 1: why
+FOUND_INPUT, CHANGED_INPUT = "esc.found", "esc.changed"  # Resolve: what was found and what changed
 
 
 class BadPayload(ValueError):
@@ -96,6 +97,11 @@ def submitted_fields(data: Mapping[str, object]) -> dict[str, str]:
         for key, value in data.items()
         if key.startswith(FIELD_PREFIX)
     }
+
+
+def text_input(data: Mapping[str, object], input_id: str) -> str:
+    value = data.get(input_id)
+    return value if isinstance(value, str) else ""
 
 
 def reason(data: Mapping[str, object]) -> str:

@@ -18,6 +18,7 @@ from chatbot.adapters.teams.turns import CardAction, CardReply, ConversationRef,
 from chatbot.domain.errors import InvalidFields, StaleAnswer, UserFacingError
 from chatbot.domain.escalation import Surface
 from chatbot.domain.run import Action, Back, Cancel, Choose, Continue, Restart, Submit
+from chatbot.services.cases import split_reference
 from chatbot.services.triage import ForeignButton, Session, UnknownRun, Where
 
 STALE = "Someone (maybe you, with a double click) already answered this step; this is where the session is now."
@@ -28,6 +29,7 @@ async def triage(deps: TeamsDeps, turn: IncomingMessage, words: str) -> Reply:
     key = conversation_key(turn.conversation.id)
     await deps.triage.check_start(actor_of(turn.who), key)
     catalog = deps.triage.engine.catalog
+    words, ticket, case_number = split_reference(words)
     if not words:
         return Reply(picker_card([(pb.id, pb.spec.title) for pb in catalog], "Which playbook fits this ticket?"))
     found = catalog.search(words)
@@ -35,7 +37,8 @@ async def triage(deps: TeamsDeps, turn: IncomingMessage, words: str) -> Reply:
         return Reply.notice(f"No playbook matches “{words}”. Type triage for the list, or help.")
     if len(found) > 1:
         return Reply(picker_card([(pb.id, pb.spec.title) for pb in found], f"{len(found)} playbooks match; pick one:"))
-    session = await _start(deps, found[0].id, turn.who, turn.conversation)
+    preset = {"ticket_id": ticket} if ticket else None
+    session = await _start(deps, found[0].id, turn.who, turn.conversation, preset, case_number)
 
     async def posted(message_id: str) -> None:
         await deps.triage.attach_message(session.run_id, key, message_id)
@@ -43,13 +46,22 @@ async def triage(deps: TeamsDeps, turn: IncomingMessage, words: str) -> Reply:
     return Reply(card_for(session, deps.config), on_posted=posted)
 
 
-async def _start(deps: TeamsDeps, playbook_id: str, who: Person, conv: ConversationRef) -> Session:
+async def _start(
+    deps: TeamsDeps,
+    playbook_id: str,
+    who: Person,
+    conv: ConversationRef,
+    preset: dict[str, str] | None = None,
+    case_number: str | None = None,
+) -> Session:
     return await deps.triage.start(
         playbook_id,
         actor=actor_of(who),
         team_id=conv.team_id or conv.tenant_id or "",
         channel_id=conversation_key(conv.id),
         surface=Surface.TEAMS,
+        preset=preset,
+        case_number=case_number,
     )
 
 
