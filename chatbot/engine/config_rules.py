@@ -35,6 +35,29 @@ def unused_groups(catalog: Catalog, config: Config) -> Iterator[Issue]:
         )
 
 
+def people_named(catalog: Catalog, config: Config, only: Collection[str] | None = None) -> Iterator[Issue]:
+    """An outcome that asks one person by name: they must be configured and in the group that is the fallback (its
+    members are the ones who may press the ping's buttons)."""
+    for pb in catalog:
+        if only is not None and pb.id not in only:
+            continue
+        for step in pb.spec.steps:
+            out = step.outcome
+            if out is None or out.person is None:
+                continue
+            where = pb.line(step.id, "outcome", "person")
+            if out.person not in config.people:
+                yield Issue(pb.path, where, step.id, f"person '{out.person}' is not in the configuration's `people`")
+            elif out.group in config.groups and out.person not in config.groups[out.group].members:
+                yield Issue(
+                    pb.path,
+                    where,
+                    step.id,
+                    f"person '{out.person}' is not a member of group '{out.group}': they would be pinged but could "
+                    "not press the ping's buttons",
+                )
+
+
 def internal_terms_in_replies(
     catalog: Catalog, renderer: Renderer, terms: Collection[str], only: Collection[str] | None = None
 ) -> Iterator[Issue]:

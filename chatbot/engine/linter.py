@@ -100,12 +100,24 @@ def _lint_playbook(
     all_fields = {fl.id for s in spec.steps for fl in s.fields}
     globals_ = set(renderer.env.globals)
     for step in spec.steps:
+        if step.reply is not None or step.reply_template is not None:
+            known = defined[step.id] if step.id in reachable else frozenset(all_fields)
+            yield from _step_reply(
+                pb, step.id, step.reply, step.reply_template, known | RESERVED_NAMES | globals_, renderer, all_fields
+            )
         out = step.outcome
         if out is None:
             continue
         # An unreachable outcome is already an error; still check its templates, without path analysis.
         known = defined[step.id] if step.id in reachable else frozenset(all_fields)
         escalates = out.kind in (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
+        if out.follow_up is not None and out.follow_up not in catalog.playbooks:
+            yield Issue(
+                f,
+                pb.line(step.id, "outcome", "follow_up"),
+                step.id,
+                f"follow_up playbook '{out.follow_up}' does not exist",
+            )
         if escalates and groups is not None and out.group not in groups:
             yield Issue(
                 f,
@@ -143,6 +155,34 @@ def _lint_playbook(
                     continue
                 for var in sorted(used - allowed - {"body"}):
                     yield Issue(f, where, step.id, _missing(f"{name} uses `{var}`", var, all_fields))
+
+
+def _step_reply(
+    pb: LoadedPlaybook,
+    step_id: str,
+    source: str | None,
+    name: str | None,
+    allowed: Collection[str],
+    renderer: Renderer,
+    all_fields: set[str],
+) -> Iterator[Issue]:
+    """An instruction step's reply to send now (inline, or a template file): it renders, and only with what is known
+    on every path there."""
+    key, where = (
+        ("reply", pb.line(step_id, "reply"))
+        if source is not None
+        else (
+            "reply_template",
+            pb.line(step_id, "reply_template"),
+        )
+    )
+    try:
+        used = renderer.check(source=source) if source is not None else renderer.check(name=name)
+    except TemplateProblem as exc:
+        yield Issue(pb.path, where, step_id, f"{key}: {exc}")
+        return
+    for var in sorted(used - set(allowed) - {"body"}):
+        yield Issue(pb.path, where, step_id, _missing(f"{key} uses `{var}`", var, all_fields))
 
 
 def _missing(what: str, var: str, all_fields: set[str]) -> str:
