@@ -35,13 +35,24 @@ def write_config(app_dir: Path, folder: Path, supervisors: int) -> BenchConfig:
     data["templates_dir"] = str(app_dir / "templates")
     users = [f"{SUPERVISOR_PREFIX}{i:04d}" for i in range(max(supervisors, 1))]
     slugs = [f"bench-supervisor-{i}" for i in range(len(users))]
-    data["people"] = {slug: {"name": f"Bench supervisor {i}", "slack_user": users[i]} for i, slug in enumerate(slugs)}
+    # The example's people stay (playbooks name some as `person`), played by the bench's supervisors.
+    named = {
+        slug: {"name": person.get("name", slug), "slack_user": users[i % len(users)]}
+        for i, (slug, person) in enumerate(sorted((data.get("people") or {}).items()))
+    }
+    data["people"] = named | {
+        slug: {"name": f"Bench supervisor {i}", "slack_user": users[i]} for i, slug in enumerate(slugs)
+    }
     tiers = [slugs[:2], slugs[2:]] if len(slugs) > 2 else [slugs]
     groups: dict[int, str] = {}
     group_ids: dict[int, str] = {}
     for number, (group_id, group) in enumerate(sorted((data.get("groups") or {}).items())):
         channel = f"C0BGRP{number:03d}"
-        group.update(name=f"{group.get('name', group_id)} BENCHGRP{number}", channel=channel, tiers=tiers)
+        # The group's own people last (a person a playbook asks by name must be a member).
+        own = [p for tier in group.get("tiers", []) for p in tier if p not in slugs]
+        shaped = [list(tier) for tier in tiers]
+        shaped[-1] = shaped[-1] + own
+        group.update(name=f"{group.get('name', group_id)} BENCHGRP{number}", channel=channel, tiers=shaped)
         group["working"] = dict(ALWAYS)
         group.pop("usergroup", None)  # membership from the configuration only: no usergroups.users.list
         group.pop("use_slack_presence", None)

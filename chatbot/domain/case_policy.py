@@ -64,8 +64,9 @@ def resolve(case: Case, now: datetime, close_after_days: int) -> CaseChange:
 
 
 def close(case: Case, now: datetime) -> CaseChange | None:
-    """The quiet days are over: a resolved case closes (one reopened meanwhile stays open)."""
-    if case.status != CaseStatus.RESOLVED:
+    """The quiet days are over: a resolved case closes (one reopened meanwhile stays open, and one resolved again
+    since waits for its own quiet days)."""
+    if case.status != CaseStatus.RESOLVED or (case.close_due is not None and now < case.close_due):
         return None
     return CaseChange(CaseStatus.CLOSED, "case.closed", resolved_at=case.resolved_at, closed_at=now)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from chatbot.config import Config
 from chatbot.domain.case import Case, CaseEvent, CaseStatus, LinkKind, Resolution, WorkKind
@@ -36,6 +37,7 @@ from chatbot.storage import Store
 from chatbot.storage.cases import NewCase
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What the customer is told Tier II has done (the status update); contacting them and notes go unsaid.
 CUSTOMER_WORK = {
@@ -76,7 +78,8 @@ def parse_reference(text: str) -> tuple[str | None, str | None]:
 
 def split_reference(text: str) -> tuple[str, str | None, str | None]:
     """`/triage clever access 482913` -> ("clever access", ticket "482913", None); a case number instead of the
-    ticket continues that case. Only the last word is taken as a reference."""
+    ticket continues that case. Only the last word is taken as a reference (see `playbook_and_reference` for when
+    a number is part of the search)."""
     words = text.split()
     if len(words) < 2:
         return text.strip(), None, None
@@ -84,6 +87,22 @@ def split_reference(text: str) -> tuple[str, str | None, str | None]:
     if ticket is None and number is None:
         return text.strip(), None, None
     return " ".join(words[:-1]), ticket, number
+
+
+def playbook_and_reference(
+    text: str, search: Callable[[str], list[T]]
+) -> tuple[list[T], str, str | None, str | None]:
+    """The playbooks `text` finds, with the ticket or case number typed after the playbook's words. A trailing
+    reference is read as one only when the whole text finds no playbook: `/triage login error 500` searches all
+    three words first."""
+    text = text.strip()
+    found = search(text) if text else []
+    if found:
+        return found, text, None, None
+    words, ticket, number = split_reference(text)
+    if (ticket or number) and words:
+        return search(words), words, ticket, number
+    return found, text, None, None
 
 
 class UnknownCase(UserFacingError):
@@ -276,9 +295,8 @@ class CaseService:
         so far; its sending is on the case's timeline."""
         case = await self.get(case_id)
         record_work(case)
-        events = await self.store.cases.timeline(case.id)
-        kinds = [WorkKind(str(e.detail.get("kind"))) for e in events if e.action.startswith("case.work.")]
-        work = [CUSTOMER_WORK[k] for k in dict.fromkeys(kinds) if k in CUSTOMER_WORK]
+        kinds = [WorkKind(k) for k in await self.store.cases.work_recorded(case.id)]
+        work = [CUSTOMER_WORK[k] for k in kinds if k in CUSTOMER_WORK]
         text = self.renderer.render_file("replies/case_status_update.j2", {**self._context(case), "work": work})
         await self.store.cases.record(case.id, actor=actor, at=self.clock(), action="case.status_update", detail={})
         return case, text

@@ -215,16 +215,27 @@ class CaseRepo:
             await add_jobs(session, jobs, at)
 
     async def timeline(self, case_id: str, *, limit: int = 50) -> list[CaseEvent]:
-        """The case's events (its own, and its runs' starts and its escalations' changes), oldest first."""
+        """The case's newest `limit` events (its own, its runs' starts, its escalations' changes), oldest first."""
         query = (
             select(AuditEventRow)
             .where(AuditEventRow.case_id == case_id)
-            .order_by(AuditEventRow.at, AuditEventRow.id)
+            .order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
             .limit(limit)
         )
         async with self._pool.session() as session:
             rows = (await session.scalars(query)).all()
-        return [CaseEvent(r.at, r.actor, r.action, json.loads(r.detail_json)) for r in rows]
+        return [CaseEvent(r.at, r.actor, r.action, json.loads(r.detail_json)) for r in reversed(rows)]
+
+    async def work_recorded(self, case_id: str) -> list[str]:
+        """The kinds of Tier II work recorded on the case, first recorded first, each once."""
+        query = (
+            select(AuditEventRow.action)
+            .where(AuditEventRow.case_id == case_id, AuditEventRow.action.like("case.work.%"))
+            .order_by(AuditEventRow.at, AuditEventRow.id)
+        )
+        async with self._pool.session() as session:
+            actions = (await session.scalars(query)).all()
+        return list(dict.fromkeys(a.removeprefix("case.work.") for a in actions))
 
     async def runs_of(self, case_id: str) -> list[tuple[str, str, str]]:
         """(run id, playbook id, status) of the case's runs, oldest first."""

@@ -18,7 +18,7 @@ from chatbot.adapters.teams.turns import CardAction, CardReply, ConversationRef,
 from chatbot.domain.errors import InvalidFields, StaleAnswer, UserFacingError
 from chatbot.domain.escalation import Surface
 from chatbot.domain.run import Action, Back, Cancel, Choose, Continue, Restart, Submit
-from chatbot.services.cases import split_reference
+from chatbot.services.cases import playbook_and_reference
 from chatbot.services.triage import ForeignButton, Session, UnknownRun, Where
 
 STALE = "Someone (maybe you, with a double click) already answered this step; this is where the session is now."
@@ -29,10 +29,9 @@ async def triage(deps: TeamsDeps, turn: IncomingMessage, words: str) -> Reply:
     key = conversation_key(turn.conversation.id)
     await deps.triage.check_start(actor_of(turn.who), key)
     catalog = deps.triage.engine.catalog
-    words, ticket, case_number = split_reference(words)
+    found, words, ticket, case_number = playbook_and_reference(words, catalog.search)
     if not words:
         return Reply(picker_card([(pb.id, pb.spec.title) for pb in catalog], "Which playbook fits this ticket?"))
-    found = catalog.search(words)
     if not found:
         return Reply.notice(f"No playbook matches “{words}”. Type triage for the list, or help.")
     if len(found) > 1:

@@ -11,7 +11,7 @@ from chatbot.adapters.slack.listeners import payload
 from chatbot.adapters.slack.payload import SlashCommand
 from chatbot.adapters.slack.sessions import POST_FAILED, failure_notifier, post_session
 from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.cases import split_reference
+from chatbot.services.cases import playbook_and_reference
 
 
 def help_text(command: str) -> str:
@@ -64,12 +64,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             return
         await deps.triage.check_start(p.user_id, p.channel_id)
         catalog = deps.triage.engine.catalog
-        text, ticket, case_number = split_reference(text)
+        found, text, ticket, case_number = playbook_and_reference(text, catalog.search)
         if not text:
             msg = blocks.picker([(pb.id, pb.spec.title) for pb in catalog], "Which playbook fits this ticket?")
             await ack(response_type="ephemeral", text=msg.text, blocks=msg.as_dicts())
             return
-        found = catalog.search(text)
         if not found:
             await ack(
                 response_type="ephemeral",
