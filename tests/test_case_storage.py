@@ -203,7 +203,7 @@ async def test_every_change_is_on_the_timeline_with_who_and_when(store):
         (done, AGENT, "case.resolved"),
         (T0 + timedelta(minutes=8), AGENT, "case.reopened"),
     ]
-    assert events[0].detail == {"number": c.number, "ticket": "482913", "details": []}
+    assert events[0].detail == {"number": c.number, "ticket": "482913", "details": [], "status": "open"}
     assert events[2].detail == {"status": "escalated", "escalation": "e1"}
     assert events[3].detail == {"kind": "jira", "ref": "DEV-4821", "label": "tech_dev"}
     assert events[7].detail == {"status": "closed"}

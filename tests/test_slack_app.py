@@ -100,8 +100,17 @@ async def test_walk_clever_access_to_escalation_by_clicking(app, slack):
     assert len(slack.calls_to("chat.postMessage")) == 1  # one session message, updated in place
     assert len(slack.calls_to("chat.update")) == 5
     audit = await app.runtime.store.audit(_run_id(app))
-    assert [a.action for a in audit] == ["start", "submit", "choose", "choose", "choose", "submit", "escalate"]
-    assert audit[-2].detail["fields"]["school_name"] == "Lincoln <!channel>"
+    assert [a.action for a in audit] == [
+        "start",
+        "submit",
+        "choose",
+        "choose",
+        "choose",
+        "submit",
+        "escalate",
+        "case.escalated",  # the case moves in the same write as the answer that escalates
+    ]
+    assert audit[-3].detail["fields"]["school_name"] == "Lincoln <!channel>"
     assert (await app.runtime.store.cases.get(case.id)).status == "escalated"
 
 

@@ -28,7 +28,7 @@ async def test_triage_clever_login_starts_the_login_triage(slack, db_url):
 
 
 def test_a_trailing_number_is_a_ticket_only_when_the_whole_text_finds_no_playbook():
-    from chatbot.services.cases import playbook_and_reference
+    from chatbot.services.references import playbook_and_reference
 
     titles = {"clever-access": "clever access", "error-500": "login error 500"}
 

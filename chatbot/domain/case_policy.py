@@ -75,3 +75,28 @@ def reopen(case: Case) -> CaseChange:
     if case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise CaseRefused(f"Case {case.number} is still open.")
     return CaseChange(CaseStatus.TIER1, "case.reopened", clear_resolution=True)
+
+
+# --- Changes made together with a run's own write (its start, an answer's save), without reading the case first:
+# each applies only if the case is in one of the statuses given, so a case someone moved meanwhile is left alone.
+
+TIER1_FROM = (CaseStatus.OPEN, CaseStatus.RETURNED)
+RESOLVE_FROM = (CaseStatus.OPEN, CaseStatus.TIER1, CaseStatus.RETURNED)  # a case Tier II holds stays with Tier II
+ESCALATE_FROM = tuple(CaseStatus)  # a case resolved a moment ago (then Back, and escalated after all) reopens
+
+
+def run_started() -> CaseChange:
+    return CaseChange(CaseStatus.TIER1, "case.tier1")
+
+
+def run_resolved(now: datetime, close_after_days: int) -> CaseChange:
+    """A run ended the contact (resolved, referred, a known limitation)."""
+    if close_after_days <= 0:
+        return CaseChange(CaseStatus.CLOSED, "case.resolved", resolved_at=now, closed_at=now)
+    return CaseChange(
+        CaseStatus.RESOLVED, "case.resolved", resolved_at=now, close_due=now + timedelta(days=close_after_days)
+    )
+
+
+def run_escalated() -> CaseChange:
+    return CaseChange(CaseStatus.ESCALATED, "case.escalated", clear_resolution=True)

@@ -8,36 +8,38 @@ templates and commits the change with its audit event (the case's timeline).
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from chatbot.config import Config
 from chatbot.domain.case import Case, CaseEvent, CaseStatus, LinkKind, Resolution, WorkKind
 from chatbot.domain.case_policy import (
+    ESCALATE_FROM,
+    RESOLVE_FROM,
+    TIER1_FROM,
     CaseChange,
     close,
-    escalated,
     record_work,
     reopen,
     resolve,
     returned,
-    worked_at_tier1,
+    run_escalated,
+    run_resolved,
+    run_started,
 )
 from chatbot.domain.errors import UserFacingError
-from chatbot.domain.escalation import AgentUpdate, Escalation, Surface
+from chatbot.domain.escalation import AgentUpdate, Escalation, NewEscalation, Surface
 from chatbot.domain.jobs import Job, JobKind, NewJob
 from chatbot.engine.machine import DEFAULT_SIGNATURE
 from chatbot.rendering.templates import Renderer
 from chatbot.scheduler.worker import Done, JobContext, Registration
 from chatbot.services.clock import Clock
+from chatbot.services.references import TICKET
 from chatbot.storage import Store
-from chatbot.storage.cases import NewCase
+from chatbot.storage.run_writes import CaseMove, NewCase
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # What the customer is told Tier II has done (the status update); contacting them and notes go unsaid.
 CUSTOMER_WORK = {
@@ -63,46 +65,6 @@ HELPFUL_DETAILS: tuple[tuple[str, str, bool], ...] = (
     ("error_messages", "Error messages", True),
     ("steps_taken", "Steps taken to get to the issue", True),
 )
-CASE_NUMBER = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}-\d{4}-\d{6}$")
-TICKET = re.compile(r"^#?(\d{1,10})$")
-
-
-def parse_reference(text: str) -> tuple[str | None, str | None]:
-    """(ticket, case number) from what an agent typed as a reference: `482913`, `#482913` or `TS-2026-000123`."""
-    word = text.strip()
-    if CASE_NUMBER.match(word):
-        return None, word.upper()
-    found = TICKET.match(word)
-    return (found.group(1), None) if found else (None, None)
-
-
-def split_reference(text: str) -> tuple[str, str | None, str | None]:
-    """`/triage clever access 482913` -> ("clever access", ticket "482913", None); a case number instead of the
-    ticket continues that case. Only the last word is taken as a reference (see `playbook_and_reference` for when
-    a number is part of the search)."""
-    words = text.split()
-    if len(words) < 2:
-        return text.strip(), None, None
-    ticket, number = parse_reference(words[-1])
-    if ticket is None and number is None:
-        return text.strip(), None, None
-    return " ".join(words[:-1]), ticket, number
-
-
-def playbook_and_reference(
-    text: str, search: Callable[[str], list[T]]
-) -> tuple[list[T], str, str | None, str | None]:
-    """The playbooks `text` finds, with the ticket or case number typed after the playbook's words. A trailing
-    reference is read as one only when the whole text finds no playbook: `/triage login error 500` searches all
-    three words first."""
-    text = text.strip()
-    found = search(text) if text else []
-    if found:
-        return found, text, None, None
-    words, ticket, number = split_reference(text)
-    if (ticket or number) and words:
-        return search(words), words, ticket, number
-    return found, text, None, None
 
 
 class UnknownCase(UserFacingError):
@@ -122,6 +84,15 @@ class Closure:
     case: Case
     reply: str
     note: str
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    """How a run's start meets its case: a new case to open with it, or an existing one (and how it moves)."""
+
+    new_case: NewCase | None
+    case: Case | None
+    move: CaseMove | None
 
 
 @dataclass(frozen=True)
@@ -158,6 +129,49 @@ class CaseService:
         now = self.clock()
         new = NewCase(self.prefix(procedure), now.year, actor, surface, channel, procedure, ticket, priority, details)
         return await self.store.cases.open(new, actor=actor, at=now)
+
+    # --- with a run's own write (no read of the case on the ack's path when it is new) -------------------------
+    async def plan_start(
+        self,
+        *,
+        actor: str,
+        surface: str,
+        channel: str,
+        procedure: str | None,
+        ticket: str | None = None,
+        number: str | None = None,
+        tier1: bool = True,
+    ) -> StartPlan:
+        """The case a new run works on: the one named (reopened if it was closed), else the open case of the ticket,
+        else a new one, opened with the run in one transaction."""
+        case = None
+        if number:
+            case = await self.by_number(number)
+        elif ticket:
+            case = await self.store.cases.open_for_ticket(ticket)
+        if case is None:
+            status = CaseStatus.TIER1 if tier1 else CaseStatus.OPEN
+            now = self.clock()
+            new = NewCase(self.prefix(procedure), now.year, actor, surface, channel, procedure, ticket, status=status)
+            return StartPlan(new, None, None)
+        if not case.is_open:
+            return StartPlan(None, case, CaseMove(case.id, reopen(case), (case.status,)))
+        return StartPlan(None, case, CaseMove(case.id, run_started(), TIER1_FROM) if tier1 else None)
+
+    def escalated_move(self, case_id: str, esc: NewEscalation | Escalation) -> CaseMove:
+        """A run raised an escalation: the case is with Tier II (reopened if it ended a moment ago)."""
+        link = (LinkKind.ESCALATION, esc.id, esc.summary)
+        return CaseMove(case_id, run_escalated(), ESCALATE_FROM, {"escalation": esc.id}, link=link)
+
+    def resolved_move(self, case_id: str, summary: str) -> CaseMove:
+        """A run ended the contact (resolved, referred, a known limitation); a case Tier II holds stays there."""
+        now = self.clock()
+        change = run_resolved(now, self.config.cases.close_after_days)
+        jobs: tuple[NewJob, ...] = ()
+        if change.close_due is not None:
+            key = f"case-close:{case_id}:{now.isoformat()}"
+            jobs = (NewJob(JobKind.CASE_CLOSE, {"case_id": case_id}, change.close_due, key=key),)
+        return CaseMove(case_id, change, RESOLVE_FROM, resolution=Resolution(summary, ""), jobs=jobs)
 
     async def intake(
         self,
@@ -203,18 +217,22 @@ class CaseService:
         number: str | None = None,
         tier1: bool = True,
     ) -> Case:
-        """The case a new run works on: the one named (reopened if it was closed), else the open case of the ticket,
-        else a new one."""
-        if number:
-            case = await self.by_number(number)
-            if not case.is_open:
-                case = await self._apply(case, reopen(case), actor)
-        elif ticket and (existing := await self.store.cases.open_for_ticket(ticket)) is not None:
-            case = existing
-        else:
-            case = await self.open(actor=actor, surface=surface, channel=channel, procedure=procedure, ticket=ticket)
-        change = worked_at_tier1(case) if tier1 else None
-        return await self._apply(case, change, actor) if change else case
+        """The case a contact without a run works on (an escalation by hand): as `plan_start`, applied at once."""
+        plan = await self.plan_start(
+            actor=actor,
+            surface=surface,
+            channel=channel,
+            procedure=procedure,
+            ticket=ticket,
+            number=number,
+            tier1=tier1,
+        )
+        if plan.new_case is not None:
+            return await self.store.cases.open(plan.new_case, actor=actor, at=self.clock())
+        assert plan.case is not None
+        if plan.move is not None:
+            await self.store.move_case(plan.move, actor=actor, at=self.clock())
+        return await self.get(plan.case.id)
 
     async def by_number(self, number: str) -> Case:
         case = await self.store.cases.by_number(number.strip())
@@ -230,17 +248,9 @@ class CaseService:
 
     # --- what runs and escalations do to it ------------------------------------------------------------------
     async def escalation_raised(self, esc: Escalation, actor: str) -> None:
-        if esc.case_id is None:
-            return
-        case = await self.get(esc.case_id)
-        await self.store.cases.link(
-            case.id, LinkKind.ESCALATION, esc.id, label=esc.summary, actor=actor, at=self.clock(), action="case.linked"
-        )
-        case = await self.get(case.id)
-        if not case.is_open:  # ended at Tier I a moment ago, then Back and escalated after all
-            case = await self._apply(case, reopen(case), actor)
-        if case.status != CaseStatus.ESCALATED:
-            await self._apply(case, escalated(case), actor, {"escalation": esc.id})
+        """An escalation raised by hand: linked to its case, which is with Tier II now (as a run's escalation)."""
+        if esc.case_id is not None:
+            await self.store.move_case(self.escalated_move(esc.case_id, esc), actor=actor, at=self.clock())
 
     async def escalation_returned(self, esc: Escalation, actor: str) -> None:
         if esc.case_id is None:
@@ -249,14 +259,6 @@ class CaseService:
         change = returned(case)
         if change is not None:
             await self._apply(case, change, actor, {"escalation": esc.id})
-
-    async def run_resolved(self, case_id: str, actor: str, summary: str) -> None:
-        """A run ended the contact (resolved, referred, a known limitation): the reply is its outcome's. A case
-        Tier II holds stays with Tier II."""
-        case = await self.get(case_id)
-        at_tier1 = case.status in (CaseStatus.OPEN, CaseStatus.TIER1, CaseStatus.RETURNED)
-        if at_tier1 and not await self._resolve(case, actor, Resolution(found=summary, changed=""), []):
-            log.info("case %s changed while its run ended; left as it is", case.number)
 
     # --- Tier II work ----------------------------------------------------------------------------------------
     async def record(

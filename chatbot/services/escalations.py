@@ -34,8 +34,9 @@ from chatbot.domain.run import RunState
 from chatbot.engine.machine import Engine
 from chatbot.engine.schema import OutcomeKind
 from chatbot.services.access import AccessPolicy
-from chatbot.services.cases import CaseService, Closure, parse_reference
+from chatbot.services.cases import CaseService, Closure
 from chatbot.services.clock import Clock
+from chatbot.services.references import parse_reference
 from chatbot.storage import Store
 
 UsergroupMembers = Callable[[str], Awaitable[frozenset[str]]]

@@ -20,6 +20,7 @@ from chatbot.services.escalations import EscalationService
 from chatbot.services.pii_guard import Checked, PiiGuard, withhold
 from chatbot.storage import RunRecord, Store
 from chatbot.storage.records import RunOutcome
+from chatbot.storage.run_writes import CaseMove, NewRun
 
 FREE_TEXT = ("text", "textarea", "email", "url")  # what a person types freely (select, number, date they cannot)
 RECENT_RUNS = 10_000  # sessions kept in memory (a few kB each)
@@ -125,9 +126,9 @@ class TriageService:
         now = self.clock()
         pb = self.engine.catalog.get(playbook_id)
         known = dict(preset or {})
-        case_id = None
+        plan = None
         if self.cases is not None:
-            case = await self.cases.for_contact(
+            plan = await self.cases.plan_start(
                 actor=actor,
                 surface=surface.value,
                 channel=channel_id,
@@ -136,26 +137,38 @@ class TriageService:
                 number=case_number,
                 tier1=pb.spec.tier == 1,
             )
-            case_id = case.id
-            known["case_number"] = case.number
-            if case.ticket and not known.get("ticket_id"):
-                known["ticket_id"] = case.ticket
+            if plan.case is not None:
+                known["case_number"] = plan.case.number
+                if plan.case.ticket and not known.get("ticket_id"):
+                    known["ticket_id"] = plan.case.ticket
+                for name, value in plan.case.details.items():  # what `/case new` recorded, not asked again
+                    known.setdefault(name, value)
         state = self.engine.start(playbook_id, actor, now.isoformat(), known)
-        record = await self.store.create_run(
-            run_id=self.new_id(),
-            playbook_id=pb.id,
-            playbook_version=pb.version,
-            state_json=state.to_json(),
-            version=state.version,
-            status=state.status.value,
-            team_id=team_id,
-            channel_id=channel_id,
-            owner_id=actor,
+
+        def numbered(number: str | None) -> RunState:  # a new case's number is known once it is opened
+            return replace(state, preset={**state.preset, "case_number": number}) if number else state
+
+        run = NewRun(
+            self.new_id(),
+            pb.id,
+            pb.version,
+            state.version,
+            state.status.value,
+            surface.value,
+            team_id,
+            channel_id,
+            actor,
+        )
+        record, number = await self.store.start_run(
+            run,
+            lambda number: numbered(number).to_json(),
             actor=actor,
             at=now,
-            surface=surface.value,
-            case_id=case_id,
+            new_case=plan.new_case if plan else None,
+            case_id=plan.case.id if plan and plan.case else None,
+            move=plan.move if plan else None,
         )
+        state = numbered(number)
         session = self._session(record, state)
         self._remember(session)
         return session
@@ -221,6 +234,7 @@ class TriageService:
         now = self.clock()
         new = self.engine.step(current.state, Answer(action, version, actor, now.isoformat()))
         escalation = await self._escalation_for(current, new)
+        move = self._case_move(current, new, escalation)
         saved = await self.store.save_run(
             run_id,
             expected_version=current.state.version,
@@ -234,13 +248,13 @@ class TriageService:
             escalation=escalation,
             jobs=self.escalations.first_jobs(escalation) if escalation and self.escalations else (),
             outcome=self._outcome(new),
+            move=move,
         )
         if not saved:
             self._recent.pop(run_id, None)
             latest = await self.store.get_run(run_id)
             raise StaleAnswer(version, latest.version if latest else -1)
         latest = await self._latest_escalation(run_id) if escalation or current.escalation else None
-        await self._case_follows(current, new, latest if escalation else None, actor)
         if link and current.message_ts:
             await self.store.set_message(run_id, current.channel_id, current.message_ts)
         session = replace(current, state=new, view=self.engine.view(new), escalation=latest)
@@ -258,17 +272,19 @@ class TriageService:
         labels = {f.id: f.label for f in fields}
         return self.pii.check(action.values, labels, tier=pb.spec.tier, only=free)
 
-    async def _case_follows(self, before: Session, new: RunState, raised: Escalation | None, actor: str) -> None:
-        """The case moves with its run: escalated when the run escalates, resolved when it ends the contact."""
-        if self.cases is None or new.status != RunStatus.FINISHED or before.state.status == RunStatus.FINISHED:
-            return
+    def _case_move(self, before: Session, new: RunState, raised: NewEscalation | None) -> CaseMove | None:
+        """The case moves with its run, in the same write: escalated when the run escalates, resolved when it ends
+        the contact."""
+        if self.cases is None or before.case_id is None or new.status != RunStatus.FINISHED:
+            return None
+        if before.state.status == RunStatus.FINISHED:
+            return None
         if raised is not None:
-            await self.cases.escalation_raised(raised, actor)
-            return
+            return self.cases.escalated_move(before.case_id, raised)
         outcome = self.engine.catalog.get(new.current).steps[new.step].outcome
-        case_id = before.case_id
-        if outcome is not None and case_id and outcome.kind.value in ("resolved", "referred", "known_limitation"):
-            await self.cases.run_resolved(case_id, actor, outcome.summary)
+        if outcome is not None and outcome.kind.value in ("resolved", "referred", "known_limitation"):
+            return self.cases.resolved_move(before.case_id, outcome.summary)
+        return None
 
     def _outcome(self, state: RunState) -> RunOutcome | None:
         """Where a finished run ended, kept with it for the leads' digest."""

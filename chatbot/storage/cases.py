@@ -3,44 +3,28 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseNumber, CaseStatus, LinkKind, Resolution
+from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseStatus, LinkKind, Resolution
 from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import add_jobs
+from chatbot.storage.programs import run_on_sqlalchemy
 from chatbot.storage.rows import audit_values, to_json
+from chatbot.storage.run_writes import NewCase, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
     CaseLinkRow,
     CaseRow,
     RunRow,
-    case_counters,
     case_links,
-    cases,
 )
-
-
-@dataclass(frozen=True)
-class NewCase:
-    prefix: str
-    year: int
-    owner_id: str
-    surface: str
-    channel_id: str
-    procedure: str | None = None
-    ticket: str | None = None
-    priority: str | None = None
-    details: dict[str, str] | None = None
 
 
 def case_event(case_id: str, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> dict[str, Any]:
@@ -76,48 +60,12 @@ class CaseRepo:
         self._pool = pool
         self._dialect = dialect
 
-    async def next_number(self, session: AsyncSession, prefix: str, year: int) -> CaseNumber:
-        """The next number of `prefix` in `year`: one atomic increment of a counter row (an upsert that returns
-        the new value), so two replicas opening cases at once never get the same number."""
-        dialect = postgresql if self._dialect == "postgresql" else sqlite
-        statement = (
-            dialect.insert(case_counters)
-            .values(prefix=prefix, year=year, last=1)
-            .on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": case_counters.c.last + 1})
-            .returning(case_counters.c.last)
-        )
-        return CaseNumber(prefix, year, int((await session.execute(statement)).scalar_one()))
-
     async def open(self, new: NewCase, *, actor: str, at: datetime) -> Case:
-        case_id = uuid.uuid4().hex
-        async with self._pool.session_begin() as session:
-            number = str(await self.next_number(session, new.prefix, new.year))
-            values = {
-                "id": case_id,
-                "number": number,
-                "status": CaseStatus.OPEN.value,
-                "priority": new.priority,
-                "ticket": new.ticket,
-                "procedure": new.procedure,
-                "owner_id": new.owner_id,
-                "surface": new.surface,
-                "channel_id": new.channel_id,
-                "details_json": to_json(new.details or {}),
-                "resolution_json": None,
-                "version": 0,
-                "opened_at": at,
-                "updated_at": at,
-                "resolved_at": None,
-                "closed_at": None,
-                "close_due": None,
-            }
-            await session.execute(insert(cases).values(values))
-            if new.ticket:
-                await self._add_link(session, case_id, LinkKind.TICKET, new.ticket, None, actor, at)
-            given = sorted(k for k, v in (new.details or {}).items() if v)  # which details, never their values
-            detail = {"number": number, "ticket": new.ticket, "details": given}
-            await session.execute(insert(AuditEventRow).values(case_event(case_id, at, actor, "case.opened", detail)))
-        found = await self.get(case_id)
+        """Open a case on its own (`/case new`): numbered by one atomic increment of its prefix's counter, so two
+        replicas opening cases at once never get the same number (run_writes.open_case, as a run's start does)."""
+        async with self._pool.begin() as connection:
+            await run_on_sqlalchemy(connection, lambda: open_case(new, actor=actor, at=at))
+        found = await self.get(new.id)
         assert found is not None
         return found
 

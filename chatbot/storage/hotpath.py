@@ -29,7 +29,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from chatbot.domain.run import RunStatus
 from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
+from chatbot.storage.programs import Abort, Program, run_on_asyncpg, run_on_sqlalchemy, run_on_sqlite, sqlite_time
 from chatbot.storage.records import RunOutcome, RunRecord
+from chatbot.storage.run_writes import SAVE_RUN, SAVED_COLUMNS
 from chatbot.storage.sqlite_inline import InlineSqlite
 from chatbot.storage.tables import audit_events, runs
 
@@ -41,18 +43,8 @@ PG_IDLE_SECONDS = 300.0  # connections idle this long are closed, as SQLAlchemy'
 
 # Column lists come from the table definitions, so the short way cannot drift from the schema.
 RUN_COLUMNS: tuple[str, ...] = tuple(column.name for column in runs.columns)
-# What a save writes, in this order; updated_at is also the audit event's time. How the run ended (for the digest)
-# is written by every save: set when it finishes, cleared when Back or Restart leaves the end.
-SAVED_COLUMNS = (
-    "state_json",
-    "version",
-    "status",
-    "updated_at",
-    "outcome_kind",
-    "outcome_playbook",
-    "outcome_step",
-    "finished_at",
-)
+# What a save writes (run_writes.SAVED_COLUMNS, in order); updated_at is also the audit event's time. How the run
+# ended (for the digest) is written by every save: set when it finishes, cleared when Back or Restart leaves the end.
 assert set(SAVED_COLUMNS) <= set(RUN_COLUMNS)
 _AUDIT_COLUMNS = ("run_id", "at", "actor", "action", "detail_json")
 # A click's event fills all but the id (the database's) and case_id (a case's own events have it; a click's is the
@@ -71,18 +63,13 @@ SELECT id, ${3 + SAVED_COLUMNS.index("updated_at")}, ${_SAVED + 3}, ${_SAVED + 4
 """
 _PG_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = $1"
 _SQLITE_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?"
-_SQLITE_UPDATE = f"UPDATE runs SET {', '.join(f'{name} = ?' for name in SAVED_COLUMNS)} WHERE id = ? AND version = ?"
+_SQLITE_UPDATE = SAVE_RUN.sqlite
 _SQLITE_AUDIT = f"INSERT INTO audit_events ({', '.join(_AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:
     """Nothing to undo on release: the save is one autocommitted statement (asyncpg rolls back an open
     transaction before calling this anyway)."""
-
-
-def sqlite_time(at: datetime) -> str:
-    """A timestamp as SQLAlchemy stores it on SQLite (UTC wall time), so both paths read back the same."""
-    return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _utc(value: datetime | str, sqlite: bool) -> datetime:
@@ -146,6 +133,19 @@ class HotPath:
         stamp = sqlite_time(at)
         saved = (state_json, version, status, stamp, *end, stamp if ended else None)
         return await self._in_sqlite(_SQLITE_UPDATE, _sqlite_save, run_id, expected, saved, actor, action, detail_json)
+
+    async def write(self, make: Callable[[], Program[T]]) -> T:
+        """Run the program `make()` builds as one transaction, the short way (or through SQLAlchemy where no other
+        connection reaches the database)."""
+        if not self.enabled:
+            try:
+                async with self.pool.begin() as connection:
+                    return await run_on_sqlalchemy(connection, make)
+            except Abort as abort:  # leaving the block rolled it back
+                return abort.result  # type: ignore[no-any-return]
+        if self.dialect == "postgresql":
+            return await self._in_pg("write", lambda connection: run_on_asyncpg(connection, make))
+        return await self._in_sqlite("write", run_on_sqlite, make)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         if self.dialect == "postgresql":

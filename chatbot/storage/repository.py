@@ -4,39 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, func, insert, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatbot.domain.escalation import NewEscalation
 from chatbot.domain.jobs import NewJob
 from chatbot.domain.run import RunStatus
+from chatbot.storage import run_writes
 from chatbot.storage.away import AwayRepo
 from chatbot.storage.cases import CaseRepo
 from chatbot.storage.conversations import ConversationRepo
 from chatbot.storage.db import ping
 from chatbot.storage.digests import DigestRepo
-from chatbot.storage.escalations import EscalationRepo, escalation_values, source_values
+from chatbot.storage.escalations import EscalationRepo
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import PG_SAVE_POOL_SIZE, HotPath
-from chatbot.storage.jobs import JobRepo, job_values
+from chatbot.storage.jobs import JobRepo
 from chatbot.storage.records import AuditRecord, RunOutcome, RunRecord
-from chatbot.storage.rows import audit_row, audit_values, to_json
+from chatbot.storage.rows import audit_row, to_json
+from chatbot.storage.run_writes import CaseMove, NewCase, NewRun
 from chatbot.storage.tables import (
     AuditEventRow,
     ProcessedEventRow,
     RunRow,
-    UTCDateTime,
-    audit_events,
-    escalation_sources,
-    escalations,
     runs,
 )
-from chatbot.storage.tables import jobs as jobs_table
 
 log = logging.getLogger(__name__)
 HEALTH_KEY = "healthz"  # a row /healthz rewrites to prove the database takes writes
@@ -51,21 +48,6 @@ def _aware(at: datetime) -> datetime:
 # The statements every click runs, built once: building them per call was most of SQLAlchemy's share of a click.
 # Core rather than the ORM for the same reason; the ORM's unit of work buys nothing for one row.
 _GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
-_SAVE_RUN = (
-    update(runs)
-    .where(runs.c.id == bindparam("run_id"), runs.c.version == bindparam("expected"))
-    .values(
-        state_json=bindparam("new_state"),
-        version=bindparam("new_version"),
-        status=bindparam("new_status"),
-        updated_at=bindparam("at", type_=UTCDateTime()),
-        outcome_kind=bindparam("outcome_kind"),
-        outcome_playbook=bindparam("outcome_playbook"),
-        outcome_step=bindparam("outcome_step"),
-        finished_at=bindparam("finished_at", type_=UTCDateTime()),
-    )
-)
-_AUDIT = insert(audit_events)
 
 
 class Store:
@@ -107,30 +89,34 @@ class Store:
         case_id: str | None = None,
     ) -> RunRecord:
         """Insert a run and its "start" audit event; a duplicate `run_id` raises `IntegrityError`."""
+        run = NewRun(run_id, playbook_id, playbook_version, version, status, surface, team_id, channel_id, owner_id)
+        record, _number = await self.start_run(run, lambda _number: state_json, actor=actor, at=at, case_id=case_id)
+        return record
+
+    async def start_run(
+        self,
+        run: NewRun,
+        state_for: Callable[[str | None], str],
+        *,
+        actor: str,
+        at: datetime,
+        new_case: NewCase | None = None,
+        case_id: str | None = None,
+        move: CaseMove | None = None,
+    ) -> tuple[RunRecord, str | None]:
+        """Start a run, in one transaction with opening its case (`new_case`; its number is passed to `state_for`,
+        which gives the run's state) or moving an existing one (`case_id`, `move`). The run and the new number."""
         at = _aware(at)
-        row = RunRow(
-            id=run_id,
-            playbook_id=playbook_id,
-            playbook_version=playbook_version,
-            state_json=state_json,
-            version=version,
-            status=status,
-            surface=surface,
-            case_id=case_id,
-            team_id=team_id,
-            channel_id=channel_id,
-            message_ts=None,
-            owner_id=owner_id,
-            created_at=at,
-            updated_at=at,
+        return await self._hot.write(
+            lambda: run_writes.start_run(
+                run, state_for, actor=actor, at=at, new_case=new_case, case_id=case_id, move=move
+            )
         )
-        detail = {"playbook_id": playbook_id, "playbook_version": playbook_version, "version": version}
-        event = audit_row(run_id, at, actor, "start", detail, case_id=case_id)
-        async with self._pool.session_begin() as session:
-            session.add(row)
-            await session.flush()  # the run before its audit event, whose foreign key points at it
-            session.add(event)
-            return RunRecord.from_row(row)
+
+    async def move_case(self, move: CaseMove, *, actor: str, at: datetime, run_id: str | None = None) -> bool:
+        """A case's guarded change on its own (run_writes.move_case); True if its status moved."""
+        at = _aware(at)
+        return await self._hot.write(lambda: run_writes.move_case(move, actor=actor, at=at, run_id=run_id))
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         """The run with this id, or None."""
@@ -173,6 +159,7 @@ class Store:
         escalation: NewEscalation | None = None,
         jobs: Sequence[NewJob] = (),
         outcome: RunOutcome | None = None,
+        move: CaseMove | None = None,
     ) -> bool:
         """Compare-and-set: store the new state only if the run is still at `expected_version`, with its audit event
         and, when the answer ended in an escalation, the escalation and its first jobs: all or nothing.
@@ -181,37 +168,26 @@ class Store:
         where a finished run ended (kept for the digest; every save writes it, so Back or Restart clears it).
         """
         at = _aware(at)
-        if escalation is None and not jobs and self._hot.enabled:  # every click but the one that escalates
+        if escalation is None and not jobs and move is None and self._hot.enabled:  # every plain click
             return await self._hot.save(
                 run_id, expected_version, state_json, version, status, at, actor, action, to_json(detail), outcome
             )
-        change = {
-            "run_id": run_id,
-            "expected": expected_version,
-            "new_state": state_json,
-            "new_version": version,
-            "new_status": status,
-            "at": at,
-            "outcome_kind": outcome.kind if outcome else None,
-            "outcome_playbook": outcome.playbook if outcome else None,
-            "outcome_step": outcome.step if outcome else None,
-            "finished_at": at if status != RunStatus.ACTIVE.value else None,
-        }
-        audit = {"run_id": run_id, "at": at, "actor": actor, "action": action, "detail_json": to_json(detail)}
-        async with self._pool.begin() as connection:
-            if (await connection.execute(_SAVE_RUN, change)).rowcount != 1:
-                return False
-            await connection.execute(_AUDIT, audit)
-            if escalation is not None:
-                await connection.execute(insert(escalations).values(escalation_values(escalation, at)))
-                escalate = {"escalation": escalation.id, "group": escalation.group_id}
-                event = audit_values(run_id, at, actor, "escalate", escalate, case_id=escalation.case_id)
-                await connection.execute(insert(audit_events), event)
-                if escalation.sources:
-                    await connection.execute(insert(escalation_sources), source_values(escalation))
-            if jobs:
-                await connection.execute(insert(jobs_table), [job_values(job, at) for job in jobs])
-            return True
+        ended = status != RunStatus.ACTIVE.value
+        saved = run_writes.saved_values(state_json, version, status, at, outcome, ended)
+        return await self._hot.write(
+            lambda: run_writes.save_run(
+                run_id,
+                expected_version,
+                saved,
+                actor=actor,
+                action=action,
+                detail_json=to_json(detail),
+                at=at,
+                escalation=escalation,
+                new_jobs=jobs,
+                move=move,
+            )
+        )
 
     async def set_message(self, run_id: str, channel_id: str, message_ts: str) -> bool:
         """Record where the run's Slack message lives; False if there is no such run."""

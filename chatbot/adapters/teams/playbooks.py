@@ -18,7 +18,7 @@ from chatbot.adapters.teams.turns import CardAction, CardReply, ConversationRef,
 from chatbot.domain.errors import InvalidFields, StaleAnswer, UserFacingError
 from chatbot.domain.escalation import Surface
 from chatbot.domain.run import Action, Back, Cancel, Choose, Continue, Restart, Submit
-from chatbot.services.cases import playbook_and_reference
+from chatbot.services.references import playbook_and_reference
 from chatbot.services.triage import ForeignButton, Session, UnknownRun, Where
 
 STALE = "Someone (maybe you, with a double click) already answered this step; this is where the session is now."

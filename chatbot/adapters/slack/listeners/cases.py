@@ -26,8 +26,9 @@ from chatbot.domain.case import WorkKind
 from chatbot.domain.errors import InvalidFields, UserFacingError
 from chatbot.domain.escalation import Surface
 from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.cases import CASE_NUMBER, HELPFUL_DETAILS
+from chatbot.services.cases import HELPFUL_DETAILS
 from chatbot.services.escalations import StaleEscalation
+from chatbot.services.references import CASE_NUMBER
 
 MODAL_FAILED = ":warning: Slack did not open the form (ref `{ref}`): it may have taken too long. Try again."
 

@@ -11,7 +11,7 @@ from chatbot.adapters.slack.listeners import payload
 from chatbot.adapters.slack.payload import SlashCommand
 from chatbot.adapters.slack.sessions import POST_FAILED, failure_notifier, post_session
 from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.cases import playbook_and_reference
+from chatbot.services.references import playbook_and_reference
 
 
 def help_text(command: str) -> str:

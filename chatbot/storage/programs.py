@@ -1,0 +1,154 @@
+"""Write sequences written once, run the short way on either database: a run's start on its case, an answer's save
+with what it escalates and what it does to the case.
+
+A program is a generator that yields statements (`Op`) and receives each one's result (the first row, or the count
+of rows changed), so a later statement can use an earlier one's result (a case number) and a compare-and-set can
+stop the whole write. Drivers run it as one transaction: on SQLite on the event loop's own connection (see
+sqlite_inline.py: nothing may wait inside), on PostgreSQL on an asyncpg connection, and through SQLAlchemy for an
+in-memory SQLite database, which no second connection can reach.
+
+Statements are built from the table definitions (`insert_op`, `Statement`), once per shape, so these writes cannot
+drift from the schema; values go in as Python values and each driver binds them as SQLAlchemy would store them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement in both dialects' parameter styles (`?` for SQLite, `$n` for PostgreSQL)."""
+
+    sqlite: str
+    postgresql: str
+    returns_row: bool = False
+
+
+@dataclass(frozen=True)
+class Op:
+    statement: Statement
+    params: tuple[Any, ...]
+
+
+Program = Generator[Op, Any, T]  # yields statements, is sent each one's result, returns the write's result
+
+
+class Abort(Exception):
+    """Raised inside a program to roll the whole write back (a compare-and-set that lost); `result` is returned."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("write rolled back")
+        self.result = result
+
+
+def statement(sql: str, *, returns_row: bool = False) -> Statement:
+    """`sql` written with `?` placeholders; the PostgreSQL form numbers them."""
+    pieces = sql.split("?")
+    numbered = pieces[0] + "".join(f"${i}{piece}" for i, piece in enumerate(pieces[1:], start=1))
+    return Statement(sql, numbered, returns_row)
+
+
+@cache
+def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None) -> Statement:
+    unknown = set(columns) - {c.name for c in table.columns}
+    if unknown:
+        raise ValueError(f"{table.name} has no column {sorted(unknown)}")
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    return statement(sql)
+
+
+def insert_op(table: Table, values: dict[str, Any], *, on_conflict_nothing: Sequence[str] = ()) -> Op:
+    """INSERT `values` (column -> value) into `table`; a conflict on `on_conflict_nothing` inserts nothing."""
+    columns = tuple(values)
+    return Op(_insert(table, columns, tuple(on_conflict_nothing) or None), tuple(values.values()))
+
+
+def sqlite_time(at: datetime) -> str:
+    """A timestamp as SQLAlchemy stores it on SQLite (UTC wall time)."""
+    return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_params(params: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(sqlite_time(p) if isinstance(p, datetime) else p for p in params)
+
+
+# --- drivers ---------------------------------------------------------------------------------------------------
+
+
+def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]) -> T:
+    """The program as one transaction on a plain sqlite3 connection (autocommit mode). Leaves no transaction open
+    when it raises, so the caller may run it again, whole, when SQLite was busy."""
+    program = make()
+    connection.execute("BEGIN IMMEDIATE")  # the write lock up front: a busy database says so here
+    try:
+        result: Any = None
+        while True:
+            op = program.send(result)
+            cursor = connection.execute(op.statement.sqlite, _sqlite_params(op.params))
+            result = cursor.fetchone() if op.statement.returns_row else cursor.rowcount
+    except StopIteration as done:
+        connection.execute("COMMIT")
+        return done.value  # type: ignore[no-any-return]
+    except Abort as abort:
+        connection.execute("ROLLBACK")
+        return abort.result  # type: ignore[no-any-return]
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
+    program = make()
+    try:
+        async with connection.transaction():
+            result: Any = None
+            try:
+                while True:
+                    op = program.send(result)
+                    if op.statement.returns_row:
+                        row = await connection.fetchrow(op.statement.postgresql, *op.params)
+                        result = tuple(row) if row is not None else None
+                    else:
+                        status = await connection.execute(op.statement.postgresql, *op.params)
+                        result = int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+    except Abort as abort:  # raised inside the transaction block: asyncpg rolled it back
+        return abort.result  # type: ignore[no-any-return]
+
+
+async def run_on_sqlalchemy(connection: AsyncConnection, make: Callable[[], Program[T]]) -> T:
+    """Through SQLAlchemy: for an in-memory SQLite database (only SQLAlchemy's one connection reaches it), and for
+    writes off the ack's path. `connection` is in a transaction the caller commits, and rolls back when this raises
+    (an `Abort` included: the caller returns its result)."""
+    program = make()
+    on_sqlite = connection.dialect.name == "sqlite"
+    result: Any = None
+    while True:
+        try:
+            op = program.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        params = _sqlite_params(op.params) if on_sqlite else op.params
+        named = op.statement.sqlite
+        for i in range(len(params)):
+            named = named.replace("?", f":p{i}", 1)
+        cursor = await connection.execute(text(named), {f"p{i}": v for i, v in enumerate(params)})
+        result = cursor.fetchone() if op.statement.returns_row else cursor.rowcount
+        if op.statement.returns_row and result is not None:
+            result = tuple(result)

@@ -1,0 +1,243 @@
+"""The writes on the way to an ack, as programs (programs.py): a run's start, opening its case when it is new, and
+an answer's save with the escalation it raises and what it does to its case, each in one transaction.
+
+A case moves with its run without being read first: the change applies only if the case is in one of the statuses
+the policy allows it from (case_policy.py), so one someone else moved meanwhile is left as it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from chatbot.domain.case import CaseNumber, CaseStatus, LinkKind, Resolution
+from chatbot.domain.case_policy import CaseChange
+from chatbot.domain.escalation import NewEscalation
+from chatbot.domain.jobs import NewJob
+from chatbot.storage.escalations import escalation_values, source_values
+from chatbot.storage.jobs import job_values
+from chatbot.storage.programs import Abort, Op, Program, Statement, insert_op, statement
+from chatbot.storage.records import RunOutcome, RunRecord
+from chatbot.storage.rows import audit_values, to_json
+from chatbot.storage.tables import audit_events, case_links, cases, escalation_sources, escalations, jobs, runs
+
+SAVED_COLUMNS = (
+    "state_json",
+    "version",
+    "status",
+    "updated_at",
+    "outcome_kind",
+    "outcome_playbook",
+    "outcome_step",
+    "finished_at",
+)
+assert set(SAVED_COLUMNS) <= {c.name for c in runs.columns}
+SAVE_RUN = statement(
+    f"UPDATE runs SET {', '.join(f'{name} = ?' for name in SAVED_COLUMNS)} WHERE id = ? AND version = ?"
+)
+NEXT_NUMBER = statement(
+    "INSERT INTO case_counters (prefix, year, last) VALUES (?, ?, 1) "
+    "ON CONFLICT (prefix, year) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
+    returns_row=True,
+)
+
+
+RUN_INSERTED = tuple(c.name for c in runs.columns if c.name in RunRecord.__dataclass_fields__)
+assert set(RUN_INSERTED) == {c.name for c in runs.columns}, "every run column is written at start"
+
+
+@dataclass(frozen=True)
+class NewCase:
+    prefix: str
+    year: int
+    owner_id: str
+    surface: str
+    channel_id: str
+    procedure: str | None = None
+    ticket: str | None = None
+    priority: str | None = None
+    details: dict[str, str] | None = None
+    status: CaseStatus = CaseStatus.OPEN
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(frozen=True)
+class CaseMove:
+    """A case's change made with a run's write: applied only from `allowed_from`."""
+
+    case_id: str
+    change: CaseChange
+    allowed_from: tuple[CaseStatus, ...]
+    detail: dict[str, Any] = field(default_factory=dict)
+    resolution: Resolution | None = None
+    link: tuple[LinkKind, str, str | None] | None = None  # linked whether or not the status moves
+    jobs: tuple[NewJob, ...] = ()
+
+
+def saved_values(
+    state_json: str, version: int, status: str, at: datetime, outcome: RunOutcome | None, ended: bool
+) -> tuple[Any, ...]:
+    """SAVED_COLUMNS' values for a save: how the run ended is set when it finishes and cleared when it does not."""
+    end = (outcome.kind, outcome.playbook, outcome.step) if outcome is not None else (None, None, None)
+    return (state_json, version, status, at, *end, at if ended else None)
+
+
+@cache
+def _move_statement(columns: tuple[str, ...], allowed: int) -> Statement:
+    sets = ", ".join(f"{name} = ?" for name in columns)
+    marks = ", ".join("?" for _ in range(allowed))
+    return statement(f"UPDATE cases SET {sets}, version = version + 1 WHERE id = ? AND status IN ({marks})")
+
+
+def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None) -> Program[bool]:
+    """The case's guarded change, its audit event and jobs; its link in any case. True if the status moved."""
+    change = move.change
+    values: dict[str, Any] = {"status": change.status.value, "updated_at": at}
+    for name in ("resolved_at", "closed_at", "close_due"):
+        if getattr(change, name) is not None:
+            values[name] = getattr(change, name)
+    if move.resolution is not None:
+        values["resolution_json"] = to_json({"found": move.resolution.found, "changed": move.resolution.changed})
+    if change.clear_resolution:
+        values.update(resolved_at=None, closed_at=None, close_due=None, resolution_json=None)
+    if move.link is not None:
+        kind, ref, label = move.link
+        link = {"case_id": move.case_id, "kind": kind.value, "ref": ref, "label": label, "actor": actor}
+        yield insert_op(case_links, {**link, "created_at": at})
+    allowed = tuple(s.value for s in move.allowed_from)
+    moved = yield Op(_move_statement(tuple(values), len(allowed)), (*values.values(), move.case_id, *allowed))
+    if moved != 1:
+        return False
+    detail = {"status": change.status.value, **move.detail}
+    yield insert_op(audit_events, audit_values(run_id, at, actor, change.action, detail, case_id=move.case_id))
+    yield from add_jobs(move.jobs, at)
+    return True
+
+
+def add_jobs(new: Sequence[NewJob], at: datetime) -> Program[None]:
+    for job in new:  # a job whose key exists already is left out (it is queued once)
+        yield insert_op(jobs, job_values(job, at), on_conflict_nothing=("key",) if job.key else ())
+
+
+def open_case(new: NewCase, *, actor: str, at: datetime) -> Program[str]:
+    """A new case with its number (one atomic increment of its prefix's counter), ticket link and event."""
+    row = yield Op(NEXT_NUMBER, (new.prefix, new.year))
+    number = str(CaseNumber(new.prefix, new.year, int(row[0])))
+    details = new.details or {}
+    values = {
+        "id": new.id,
+        "number": number,
+        "status": new.status.value,
+        "priority": new.priority,
+        "ticket": new.ticket,
+        "procedure": new.procedure,
+        "owner_id": new.owner_id,
+        "surface": new.surface,
+        "channel_id": new.channel_id,
+        "details_json": to_json(details),
+        "resolution_json": None,
+        "version": 0,
+        "opened_at": at,
+        "updated_at": at,
+        "resolved_at": None,
+        "closed_at": None,
+        "close_due": None,
+    }
+    yield insert_op(cases, values)
+    if new.ticket:
+        link = {"case_id": new.id, "kind": LinkKind.TICKET.value, "ref": new.ticket, "label": None, "actor": actor}
+        yield insert_op(case_links, {**link, "created_at": at})
+    given = sorted(k for k, v in details.items() if v)  # which details, never their values
+    detail = {"number": number, "ticket": new.ticket, "details": given, "status": new.status.value}
+    yield insert_op(audit_events, audit_values(None, at, actor, "case.opened", detail, case_id=new.id))
+    return number
+
+
+@dataclass(frozen=True)
+class NewRun:
+    run_id: str
+    playbook_id: str
+    playbook_version: str
+    version: int
+    status: str
+    surface: str
+    team_id: str
+    channel_id: str
+    owner_id: str
+
+
+def start_run(
+    run: NewRun,
+    state_for: Callable[[str | None], str],
+    *,
+    actor: str,
+    at: datetime,
+    new_case: NewCase | None,
+    case_id: str | None,
+    move: CaseMove | None,
+) -> Program[tuple[RunRecord, str | None]]:
+    """The run (its state made with its case's number, known once the case is numbered) and its start event; a new
+    case opened with it, or an existing one moved. Returns the run and the new case's number."""
+    number = None
+    if new_case is not None:
+        number = yield from open_case(new_case, actor=actor, at=at)
+        case_id = new_case.id
+    record = RunRecord(
+        id=run.run_id,
+        playbook_id=run.playbook_id,
+        playbook_version=run.playbook_version,
+        state_json=state_for(number),
+        version=run.version,
+        status=run.status,
+        surface=run.surface,
+        team_id=run.team_id,
+        channel_id=run.channel_id,
+        message_ts=None,
+        owner_id=run.owner_id,
+        created_at=at,
+        updated_at=at,
+        case_id=case_id,
+    )
+    yield insert_op(runs, {name: getattr(record, name) for name in RUN_INSERTED})
+    detail = {"playbook_id": run.playbook_id, "playbook_version": run.playbook_version, "version": run.version}
+    yield insert_op(audit_events, audit_values(run.run_id, at, actor, "start", detail, case_id=case_id))
+    if move is not None:
+        yield from move_case(move, actor=actor, at=at, run_id=run.run_id)
+    return record, number
+
+
+def save_run(
+    run_id: str,
+    expected: int,
+    saved: tuple[Any, ...],
+    *,
+    actor: str,
+    action: str,
+    detail_json: str,
+    at: datetime,
+    escalation: NewEscalation | None,
+    new_jobs: Sequence[NewJob],
+    move: CaseMove | None,
+) -> Program[bool]:
+    """Compare-and-set on the run's version, its audit event, and what the answer raised: an escalation (with its
+    path and first jobs) and its case's change. All or nothing: False, having written nothing, if it lost."""
+    changed = yield Op(SAVE_RUN, (*saved, run_id, expected))
+    if changed != 1:
+        raise Abort(False)
+    audit = {"run_id": run_id, "at": at, "actor": actor, "action": action, "detail_json": detail_json}
+    yield insert_op(audit_events, audit)
+    if escalation is not None:
+        yield insert_op(escalations, escalation_values(escalation, at))
+        escalate = {"escalation": escalation.id, "group": escalation.group_id}
+        event = audit_values(run_id, at, actor, "escalate", escalate, case_id=escalation.case_id)
+        yield insert_op(audit_events, event)
+        for source in source_values(escalation):
+            yield insert_op(escalation_sources, source)
+    yield from add_jobs(new_jobs, at)
+    if move is not None:
+        yield from move_case(move, actor=actor, at=at, run_id=run_id)
+    return True
