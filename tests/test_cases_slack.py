@@ -86,7 +86,7 @@ async def test_a_ts_contact_from_case_opened_to_closure_reply(app: App, slack: F
     assert work["callback_id"] == "esc.work.submit"
     await app.submit({"kind": "tech_dev", "reference": "DEV-4521", "detail": ""}, view=work, user=LEAD)
     await app.runtime.worker.drain()
-    update = message_text(thread(slack, CHANNEL)[-1])
+    [update] = [message_text(m) for m in thread(slack, CHANNEL) if "Tech Development" in message_text(m)]
     assert f"<@{AGENT}>" in update and "is working with Tech Development (DEV-4521)" in update and number in update
 
     # While it takes time: the status-update reply, in the customer's terms
@@ -104,7 +104,7 @@ async def test_a_ts_contact_from_case_opened_to_closure_reply(app: App, slack: F
     found = {"found": "A cached <b>report</b> template for that class", "changed": "Tech Development cleared it"}
     assert (await app.submit(found, view=modal, user=LEAD)).text == ""
     await app.runtime.worker.drain()
-    closure = message_text(thread(slack, CHANNEL)[-1])
+    [closure] = [message_text(m) for m in thread(slack, CHANNEL) if "Closure reply" in message_text(m)]
     assert "Closure reply" in closure and f"the issue in case {number} is resolved" in closure
     assert "What we found: A cached &lt;b&gt;report&lt;/b&gt; template" in closure  # typed text, escaped
     assert "Your case is now closed" in closure and "Technical Services" in closure  # signed per procedure

@@ -30,6 +30,7 @@ SQLITE_BUSY_TIMEOUT_MS = 2000
 # ping or timer lost on restart) but not a power cut of the machine, which FULL would also cover at the price of
 # an fsync per click (a third of the throughput). Deployments that need that use PostgreSQL.
 SQLITE_SYNCHRONOUS = "NORMAL"
+SQLITE_READERS = 4  # connections for reads on a SQLite file: in WAL mode readers neither wait for nor block the writer
 PG_POOL_SIZE = 10  # SQLAlchemy's pool by default: reads and the rarer writes (the per-click save has its own)
 
 # What asyncpg.connect gets for each PostgreSQL engine made here, so a second pool can open the same connections.
@@ -86,6 +87,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     parsed = make_url(normalize_url(url))
     foreign_keys = kwargs.pop("sqlite_foreign_keys", True)
+    read_only = bool(kwargs.pop("sqlite_read_only", False))
     if parsed.get_backend_name() == "sqlite":
         # One connection: SQLite has one writer anyway, and connections queueing in SQLAlchemy's pool are cheap
         # where connections queueing on SQLite's file lock sleep in its busy handler (seconds under load).
@@ -94,7 +96,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(parsed, **kwargs)
         event.listen(
-            engine.sync_engine, "connect", lambda c, r: _sqlite_on_connect(c, r, foreign_keys=bool(foreign_keys))
+            engine.sync_engine,
+            "connect",
+            lambda c, r: _sqlite_on_connect(c, r, foreign_keys=bool(foreign_keys), read_only=read_only),
         )
         event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
@@ -153,7 +157,9 @@ def _pg_options(options: str) -> dict[str, str]:
     return settings
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any, *, foreign_keys: bool = True) -> None:
+def _sqlite_on_connect(
+    dbapi_connection: Any, _record: Any, *, foreign_keys: bool = True, read_only: bool = False
+) -> None:
     # Let SQLAlchemy emit BEGIN (see _sqlite_on_begin): the driver's legacy mode skips it for DDL and SELECT.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -163,6 +169,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any, *, foreign_keys: boo
         # (or refuse, for) the rows pointing at it; the migration checks the keys once it is done.
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
+        if read_only:  # a reader's connection: a write through it is a bug, refused loudly
+            cursor.execute("PRAGMA query_only = ON")
+            return
         cursor.execute("PRAGMA journal_mode")
         mode = str(cursor.fetchone()[0]).lower()
         if mode not in ("wal", "memory"):

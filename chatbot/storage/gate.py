@@ -25,13 +25,21 @@ def pool_capacity(engine: AsyncEngine) -> int | None:
 
 class FairPool:
     """`connect()`, `begin()`, `session()` and `session_begin()`: the engine's and session factory's own, admitted
-    in order of arrival."""
+    in order of arrival.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    With a `reader` engine (SQLite: its one writer connection is the engine's), `connect()` and `session()`, which
+    only read, use the reader's connections: reads then never queue behind writes.
+    """
+
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.reader = reader
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(reader or engine, expire_on_commit=False)
         capacity = pool_capacity(engine)
         self._gate = asyncio.Semaphore(capacity) if capacity else None
+        read_capacity = pool_capacity(reader) if reader is not None else None
+        self._read_gate = asyncio.Semaphore(read_capacity) if read_capacity else None
 
     @asynccontextmanager
     async def admitted(self) -> AsyncIterator[None]:
@@ -42,8 +50,21 @@ class FairPool:
             yield
 
     @asynccontextmanager
+    async def admitted_reader(self) -> AsyncIterator[None]:
+        if self.reader is None:
+            async with self.admitted():
+                yield
+            return
+        if self._read_gate is None:
+            yield
+            return
+        async with self._read_gate:
+            yield
+
+    @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with self.admitted(), self.engine.connect() as connection:
+        """A connection for reading."""
+        async with self.admitted_reader(), (self.reader or self.engine).connect() as connection:
             yield connection
 
     @asynccontextmanager
@@ -53,7 +74,8 @@ class FairPool:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.admitted(), self.sessions() as session:
+        """A session for reading (writes go through `session_begin()`)."""
+        async with self.admitted_reader(), self.read_sessions() as session:
             yield session
 
     @asynccontextmanager

@@ -19,7 +19,7 @@ from chatbot.storage import run_writes
 from chatbot.storage.away import AwayRepo
 from chatbot.storage.cases import CaseRepo
 from chatbot.storage.conversations import ConversationRepo
-from chatbot.storage.db import ping
+from chatbot.storage.db import SQLITE_READERS, create_engine, ping
 from chatbot.storage.digests import DigestRepo
 from chatbot.storage.escalations import EscalationRepo
 from chatbot.storage.gate import FairPool
@@ -50,6 +50,19 @@ def _aware(at: datetime) -> datetime:
 _GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
 
 
+def _sqlite_reader(engine: AsyncEngine) -> AsyncEngine | None:
+    """Read-only connections to a SQLite file beside the engine's one writer: reads (escalations on a click, a
+    case, the worker's look-ups) then never queue behind a write. None elsewhere (PostgreSQL's pool serves both;
+    an in-memory database has one connection)."""
+    url = engine.url
+    database = url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return create_engine(
+        url.render_as_string(hide_password=False), pool_size=SQLITE_READERS, max_overflow=0, sqlite_read_only=True
+    )
+
+
 class Store:
     """The app's persistence: runs with compare-and-set saves, an append-only audit trail, and idempotency keys.
 
@@ -60,7 +73,8 @@ class Store:
     def __init__(self, engine: AsyncEngine, *, save_pool_size: int = PG_SAVE_POOL_SIZE) -> None:
         """`save_pool_size`: on PostgreSQL, the connections of the per-click save's own pool."""
         self.engine = engine
-        self._pool = FairPool(engine)
+        self._reader = _sqlite_reader(engine)
+        self._pool = FairPool(engine, self._reader)
         self.escalations = EscalationRepo(self._pool)
         self.jobs = JobRepo(self._pool, engine.dialect.name)
         self.away = AwayRepo(self._pool)
@@ -266,4 +280,6 @@ class Store:
     async def close(self) -> None:
         """Close every pooled connection; the store cannot be used afterwards."""
         await self._hot.close()
+        if self._reader is not None:
+            await self._reader.dispose()
         await self.engine.dispose()
