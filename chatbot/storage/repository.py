@@ -204,16 +204,8 @@ class Store:
         )
 
     async def set_message(self, run_id: str, channel_id: str, message_ts: str) -> bool:
-        """Record where the run's Slack message lives; False if there is no such run."""
-        statement = (
-            update(RunRow)
-            .where(RunRow.id == run_id)
-            .values(channel_id=channel_id, message_ts=message_ts)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._pool.session_begin() as session:
-            result = cast(CursorResult[Any], await session.execute(statement))
-            return result.rowcount == 1
+        """Record where the run's message lives (after every session post); False if there is no such run."""
+        return await self._hot.write(lambda: run_writes.set_message(run_id, channel_id, message_ts))
 
     async def count_active_runs(self) -> int:
         """How many runs are active (for metrics and /healthz)."""

@@ -36,6 +36,7 @@ SAVED_COLUMNS = (
     "finished_at",
 )
 assert set(SAVED_COLUMNS) <= {c.name for c in runs.columns}
+SET_MESSAGE = statement("UPDATE runs SET channel_id = ?, message_ts = ? WHERE id = ?")
 SAVE_RUN = statement(
     f"UPDATE runs SET {', '.join(f'{name} = ?' for name in SAVED_COLUMNS)} WHERE id = ? AND version = ?"
 )
@@ -241,3 +242,9 @@ def save_run(
     if move is not None:
         yield from move_case(move, actor=actor, at=at, run_id=run_id)
     return True
+
+
+def set_message(run_id: str, channel_id: str, message_ts: str) -> Program[bool]:
+    """Where the run's message lives, once its post is answered."""
+    changed = yield Op(SET_MESSAGE, (channel_id, message_ts, run_id))
+    return bool(changed == 1)
