@@ -33,7 +33,18 @@ def test_the_core_imports_no_surface(path: Path) -> None:
     assert bad == [], f"{path.relative_to(PACKAGE)} imports {bad}"
 
 
-@pytest.mark.parametrize("path", modules("adapters/slack/listeners"), ids=lambda p: str(p.relative_to(PACKAGE)))
+# What answers a person in Teams: the handler of every turn and the modules it calls.
+TEAMS_TURNS = tuple(
+    f"adapters/teams/{name}.py"
+    for name in ("handler", "playbooks", "escalation_actions", "commands", "installs", "sessions", "context", "refs")
+)
+
+
+def listeners() -> list[Path]:
+    return [*modules("adapters/slack/listeners"), *(PACKAGE / name for name in TEAMS_TURNS)]
+
+
+@pytest.mark.parametrize("path", listeners(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_listeners_reach_no_storage(path: Path) -> None:
     bad = sorted(name for name in imports(path) if name.startswith(("chatbot.storage", "sqlalchemy", "asyncpg")))
     assert bad == [], f"{path.relative_to(PACKAGE)} imports {bad}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -13,15 +12,13 @@ from chatbot.adapters.teams.turns import ConversationRef, IncomingMessage, Perso
 from chatbot.adapters.teams.updates import CardUpdates
 from chatbot.config import Config
 from chatbot.services.clock import Clock
+from chatbot.services.conversations import ConversationBook, ConversationRecord
 from chatbot.services.escalations import EscalationService
 from chatbot.services.oncall import OncallService
 from chatbot.services.triage import TriageService
-from chatbot.storage import Store
-from chatbot.storage.conversations import ConversationRecord
 
 # A text command another part of the app adds (`digest`, `case`): the message, and the words after the command.
 Command = Callable[[IncomingMessage, str], Awaitable[Reply | None]]
-REMEMBER_AGAIN = 3600.0  # seconds before an unchanged reference is written again (its `updated_at` stays recent)
 
 
 def actor_of(who: Person) -> str:
@@ -31,34 +28,17 @@ def actor_of(who: Person) -> str:
 
 
 class Conversations:
-    """Keeps the reference of every conversation the bot hears from, without a write per click."""
+    """Remembers the reference of every conversation the bot hears from (through the service's book)."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self.store = store
-        self.clock = clock
-        self._written: dict[str, tuple[str, str | None, float]] = {}
+    def __init__(self, book: ConversationBook) -> None:
+        self.book = book
 
     async def remember(self, conv: ConversationRef, *, force: bool = False) -> None:
-        now = time.monotonic()
-        fresh = []
-        for record in records_for(conv):
-            seen = self._written.get(record.key)
-            if (
-                force
-                or seen is None
-                or seen[:2] != (record.service_url, record.team_id)
-                or now - seen[2] > REMEMBER_AGAIN
-            ):
-                fresh.append(record)
-        if not fresh:
-            return
-        await self.store.teams.save(fresh, self.clock())
-        for record in fresh:
-            self._written[record.key] = (record.service_url, record.team_id, now)
+        await self.book.remember(records_for(conv), force=force)
 
     async def keep(self, records: Sequence[ConversationRecord]) -> None:
         """References learnt otherwise (a team's channels, listed when the app is installed there)."""
-        await self.store.teams.save(records, self.clock())
+        await self.book.keep(records)
 
 
 @dataclass(frozen=True)

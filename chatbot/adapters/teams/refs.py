@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chatbot.adapters.teams.turns import ConversationRef
-from chatbot.storage.conversations import ConversationRecord
+from chatbot.services.conversations import ConversationRecord
 
 KEY_LIMIT = 200
 HASH_PREFIX = "teams-h:"

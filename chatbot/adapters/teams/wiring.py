@@ -17,6 +17,7 @@ from chatbot.adapters.teams.settings import TeamsSettings
 from chatbot.adapters.teams.updates import CardUpdates
 from chatbot.config import Config
 from chatbot.services.clock import Clock
+from chatbot.services.conversations import ConversationBook
 from chatbot.services.escalations import EscalationService
 from chatbot.services.oncall import OncallService
 from chatbot.services.triage import TriageService
@@ -85,7 +86,7 @@ async def build_teams(
         client=client,
         pacer=pacer,
         updates=updates,
-        conversations=Conversations(store, clock),
+        conversations=Conversations(ConversationBook(store, clock)),
         clock=clock,
         wake_worker=waker,
     )
