@@ -11,7 +11,11 @@ as the chatbot so the same simulated agents drive it:
 - a choice, Continue, Back or Restart: ack, then chat.update with the next step;
 - the form button: ack, then views.open with the click's trigger_id;
 - a form submit: ack with ``response_action: errors`` when a value is wrong, else ack, then chat.update;
-- a ping's button: ack, then chat.update; `/oncall`: ack, then a listing to the response_url.
+- a ping's button: ack, then chat.update; `/oncall`: ack, then a listing to the response_url;
+- `/case new [ticket]`: ack, then views.open; its submit: ack, then chat.postMessage ("Case *BARE-...* opened");
+  `/case NUMBER`: ack with the case (ephemeral). Each session message names a case in its context line, as the
+  chatbot's do.
+(It posts no pings, so the supervisors' presses on them are the chatbot's alone.)
 """
 
 from __future__ import annotations
@@ -46,11 +50,16 @@ def _button(label: str, action_id: str, value: dict[str, Any], style: str | None
     return element
 
 
+def case_of(run: str) -> str:
+    return f"BARE-2026-{int(run[:8], 16) % 1_000_000:06d}"
+
+
 def step_message(run: str, version: int, step: int, user: str) -> dict[str, Any]:
     ref = {"p": 1, "r": run, "v": version, "s": step}
+    context = f"Session for <@{user}> · Case *{case_of(run)}* · step {step + 1} · ref `{run}`"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _text("plain_text", "Bare playbook")},
-        {"type": "context", "elements": [_text("mrkdwn", f"Session for <@{user}> · step {step + 1} · ref `{run}`")]},
+        {"type": "context", "elements": [_text("mrkdwn", context)]},
         {"type": "divider"},
     ]
     if step < QUESTIONS:
@@ -82,6 +91,37 @@ def form_modal(ref: dict[str, Any]) -> dict[str, Any]:
              "element": {"type": "static_select", "action_id": "value", "options": options}},
             {"type": "input", "block_id": "clever_id", "label": _text("plain_text", "Clever ID"),
              "element": {"type": "plain_text_input", "action_id": "value"}},
+        ],
+    }  # fmt: skip
+
+
+def case_modal(channel: str, ticket: str | None) -> dict[str, Any]:
+    def text_input(block_id: str, label: str, initial: str | None = None) -> dict[str, Any]:
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": 2000}
+        if initial:
+            element["initial_value"] = initial
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "optional": True,
+            "label": _text("plain_text", label),
+            "element": element,
+        }
+
+    options = [{"text": _text("plain_text", p.capitalize()), "value": p} for p in ("high", "normal", "low")]
+    return {
+        "type": "modal",
+        "callback_id": "case.new.submit",
+        "private_metadata": channel,
+        "title": _text("plain_text", "Open a case"),
+        "submit": _text("plain_text", "Open case"),
+        "blocks": [
+            text_input("ticket_id", "Zendesk ticket number", ticket),
+            text_input("gold_id", "User ID"),
+            text_input("error_messages", "Error messages"),
+            {"type": "input", "block_id": "priority", "label": _text("plain_text", "Priority"),
+             "element": {"type": "static_select", "action_id": "value", "options": options,
+                         "initial_option": options[1]}},
         ],
     }  # fmt: skip
 
@@ -151,6 +191,26 @@ def build(token: str, signing_secret: str, api_url: str, session: aiohttp.Client
         await client.chat_update(
             channel=container["channel_id"], ts=container["message_ts"], text="Updated", blocks=message.get("blocks")
         )
+
+    @app.command("/case")
+    async def case(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        words = str(body.get("text") or "").split()
+        if words and words[0] == "new":
+            await ack()
+            view = case_modal(body["channel_id"], words[1] if len(words) > 1 else None)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
+        number = words[0] if words else "?"
+        section = {"type": "section", "text": _text("mrkdwn", f"*Case {number}* · open · priority normal\n{HELP}")}
+        await ack(response_type="ephemeral", text=f"Case {number}", blocks=[section])
+
+    @app.view("case.new.submit")
+    async def case_opened(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        number, user = case_of(os.urandom(4).hex()), body["user"]["id"]
+        text = f":file_folder: Case *{number}* opened by <@{user}>\n{HELP}"
+        blocks = [{"type": "section", "text": _text("mrkdwn", text)}]
+        await client.chat_postMessage(channel=body["view"]["private_metadata"], text=f"Case {number}", blocks=blocks)
 
     @app.command("/oncall")
     async def oncall(ack: AsyncAck, respond: AsyncRespond) -> None:

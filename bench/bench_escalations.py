@@ -26,6 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from chatbot.config import Config, load_config
+from chatbot.domain.escalation import Surface
+from chatbot.domain.jobs import JobKind, JobStatus
 from chatbot.runtime import Runtime
 from chatbot.settings import Secret, Settings
 from chatbot.storage import create_engine, normalize_url, upgrade
@@ -82,7 +84,9 @@ async def run(database: str, escalations: int, channels: int, workers: int, work
         settings = Settings(Secret("xoxb-bench"), Secret("bench-secret"), slack_api_url=slack.api_url, database_url=url)
         runtimes = [await Runtime.create(settings, config) for _ in range(workers)]
         try:
-            service = runtimes[0].deps.escalations
+            deps = runtimes[0].deps
+            assert deps is not None, "the runtime has no Slack side"
+            service = deps.escalations
             created: dict[str, float] = {}
             started = time.time()
             for i in range(escalations):
@@ -100,7 +104,7 @@ async def run(database: str, escalations: int, channels: int, workers: int, work
             tasks = [asyncio.create_task(rt.worker.run(stop)) for rt in runtimes]
             store = runtimes[0].store
             while True:
-                pinged = sum(1 for j in await store.work.jobs(status="done") if j.kind == "ping")
+                pinged = sum(1 for j in await store.jobs.list(status="done") if j.kind == JobKind.PING)
                 if pinged >= escalations:
                     break
                 if time.time() - started > 3600:
@@ -113,17 +117,18 @@ async def run(database: str, escalations: int, channels: int, workers: int, work
             roots = 0
             markers = set()
             for group_id in groups:
-                for message in slack.messages[config.groups[group_id].channel]:
+                for message in slack.messages[config.groups[group_id].channel or ""]:
                     if message.get("thread_ts") not in (None, message["ts"]):
                         continue
                     roots += 1
                     markers.add(message["blocks"][0]["block_id"])
             for esc_id, at in created.items():
-                esc = await store.work.get_escalation(esc_id)
-                assert esc is not None and esc.ping_ts
-                latencies.append(float(esc.ping_ts) - at)
+                stored = await store.escalations.get(esc_id)
+                post = stored.post_on(Surface.SLACK) if stored is not None else None
+                assert post is not None, f"escalation {esc_id} has no ping in Slack"
+                latencies.append(float(post.message_id) - at)  # the ping's ts is Slack's clock (the fake's: time.time)
             limited = sum(1 for c in slack.calls_to("chat.postMessage") if c.status == 429)
-            failed = await store.work.count_jobs("failed")
+            failed = await store.jobs.count(JobStatus.FAILED.value)
         finally:
             for rt in runtimes:
                 await rt.close()

@@ -2,17 +2,22 @@
 
 Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--supervisors 4] [--seconds 20] [--warmup 5]
      [--cpu-seconds 10] [--database sqlite|postgresql|both] [--bare default|shared|both|none] [--rounds 1]
-     [--ping-rate 0.5] [--playbooks a,b] [--memory-runs N] [--profile] [--app-dir DIR] [--app-processes N]
+     [--ping-rate 0.5] [--read-seconds 0] [--playbooks a,b] [--memory-runs N] [--profile] [--app-dir DIR]
+     [--app-processes N]
 
-Agents (session_agent.py) walk whole sessions as the fake Slack shows them: `/triage <id>` or `/triage` and the
-picker, clicks, the form button (views.open with the click's trigger_id), an invalid then a valid submit, outcomes
-(escalating ones included), then Restart or a new session. Supervisors (supervisor.py) press Acknowledge, Claim,
-Return to Tier 1 (a modal, with a blank then a real reason) and Resolve on the pings the app posts in the groups'
-channels (the bench writes its own configuration: bench_config.py), and run `/oncall`.
+Agents (session_agent.py) walk whole sessions as the fake Slack shows them: `/triage <id>`, `/triage <id> <ticket>`
+or `/triage` and the picker, clicks, the form button (views.open with the click's trigger_id), an invalid then a
+valid submit (a playbook's ticket form gets a ticket number of the agent's own), outcomes (escalating ones
+included), then Restart or a new session; between walks, now and then, `/case new` (its modal, submitted; then the
+"case opened" message) or `/case NUMBER`. Supervisors (supervisor.py) act on the pings the app posts in the groups'
+channels (the bench writes its own configuration: bench_config.py): Acknowledge, Claim, Return to Tier 1 (a modal,
+with a blank then a real reason), Resolve (a modal: what was found and changed), and on the escalation's case Record
+work (a modal), the status-update reply (ephemeral) and starting the follow-up playbook; and they run `/oncall`.
 
 Per target it prints, per kind: count, rate, ack p50/p90/p99/max, errors, and the app's CPU per request of that
 kind (measured after the window in kind-homogeneous waves: waves.py says how); the whole walk's throughput; when
-effects reached the fake (session message, views.open, ping, /oncall listing); the ping latency from the ack of
+effects reached the fake (session and "case opened" messages, each views.open, a resolved ping, the DM after Record
+work, the status-update reply, the follow-up session, /oncall listing); the ping latency from the ack of
 the answer that escalated, apart for pings that never waited on Slack's per-channel limit, and each channel's
 queue (pings.py); then a side-by-side summary and the issue's targets (printed, not asserted).
 
@@ -71,6 +76,12 @@ def parse_args() -> argparse.Namespace:
         default=0.5,
         help="escalations per second per group channel the walks aim for (Slack posts 1/s per channel; default 0.5)",
     )
+    parser.add_argument(
+        "--read-seconds",
+        type=float,
+        default=0.0,
+        help="seconds a supervisor reads a new ping before its first press on it (default 0: at once)",
+    )
     parser.add_argument("--playbooks", default="", help="comma-separated playbook ids to walk (default: all offered)")
     parser.add_argument("--memory-runs", type=int, default=0, help="then start this many runs and report RSS")
     parser.add_argument(
@@ -97,8 +108,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.agents < 1 or args.seconds <= 0 or args.warmup < 0 or args.rounds < 1 or args.supervisors < 1:
         parser.error("--agents >= 1, --supervisors >= 1, --seconds > 0, --warmup >= 0, --rounds >= 1")
-    if args.cpu_seconds < 0 or args.memory_runs < 0:
-        parser.error("--cpu-seconds >= 0, --memory-runs >= 0")
+    if args.cpu_seconds < 0 or args.memory_runs < 0 or args.read_seconds < 0:
+        parser.error("--cpu-seconds >= 0, --memory-runs >= 0, --read-seconds >= 0")
     return args
 
 
@@ -123,6 +134,7 @@ async def _measure_once(args: argparse.Namespace, target: Target, work_dir: Path
         pg_url=args.pg_url,
         work_dir=work_dir,
         ping_rate=args.ping_rate,
+        read_seconds=args.read_seconds,
         playbooks=tuple(p for p in args.playbooks.split(",") if p),
         memory_runs=args.memory_runs,
         profile=args.profile and target.kind == "chatbot",

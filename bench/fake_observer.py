@@ -5,8 +5,10 @@ Runs inside the fake's process (bench/fake_slack_runner.py) and hooks the ``Fake
 - an event stream, ``GET /events?after=N&timeout=S[&skip=msg]``: every change to a top-level message
   (``msg``), every ``views.open`` (``view``: who, when it reached the fake, the view or the error), every
   ``chat.postMessage`` carrying the worker's marker (``post``: channel, arrival time, HTTP status, who it mentions;
-  429s included, so the per-channel queue can be told apart from the app's own delay) and every post to a
-  response_url (``resp``). One consumer (the load generator) reads it; what it has read is forgotten.
+  429s included, so the per-channel queue can be told apart from the app's own delay), every chat.postMessage to a
+  user id (``dm``: a direct message, e.g. the notice after a modal submitted from a ping), every chat.postEphemeral
+  (``eph``: whom, where, when) and every post to a response_url (``resp``). One consumer (the load generator) reads
+  it; what it has read is forgotten.
 - response_urls, ``POST /response/{name}``: answered 200 as Slack does, and reported as ``resp`` events.
 - Slack's limit of one chat.postMessage per second per channel (when on) applies to the groups' channels only.
 - trigger_ids minted by the load generator: ``<issued monotonic µs>.<user id>.<hex>``. Slack's trigger expires 3 s
@@ -109,7 +111,22 @@ class Observer:
             user = record.user_id if record else (trigger.split(".")[1] if trigger.count(".") == 2 else "")
             view = (call.response or {}).get("view") if call.ok else None
             self._emit({"t": "view", "user": user, "at": call.time, "view": view, "err": None if view else call.error})
+        elif call.method == "chat.postEphemeral":
+            self._emit(
+                {
+                    "t": "eph",
+                    "user": str(call.params.get("user", "")),
+                    "ch": str(call.params.get("channel", "")),
+                    "at": call.time,
+                    "ok": call.ok,
+                    "text": str(call.params.get("text", ""))[:200],
+                }
+            )
         elif call.method == "chat.postMessage":
+            channel = str(call.params.get("channel", ""))
+            if channel[:1] in ("U", "W"):  # a direct message: the fake posts it in the app's DM with that user
+                said = str(call.params.get("text", ""))[:200]
+                self._emit({"t": "dm", "user": channel, "at": call.time, "ok": call.ok, "text": said})
             blocks = call.params.get("blocks")
             first = blocks[0].get("block_id", "") if isinstance(blocks, list) and blocks else ""
             if not str(first).startswith("job-"):
@@ -141,6 +158,9 @@ class Observer:
         for messages in self.ws.messages.values():
             if len(messages) > 2 * KEEP_MESSAGES:
                 del messages[:-KEEP_MESSAGES]
+        for ephemerals in self.ws.ephemerals.values():
+            if len(ephemerals) > 2 * KEEP_MESSAGES:
+                del ephemerals[:-KEEP_MESSAGES]
         if len(self.ws.views) > 2000:
             for view_id in list(self.ws.views)[:-1000]:
                 del self.ws.views[view_id]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from bench.messages import Input
@@ -45,6 +45,8 @@ class Library:
     reach: dict[str, Counter[str]] = field(default_factory=dict)  # playbook -> outcomes seen
     walks: Counter[str] = field(default_factory=Counter)  # playbook (header) -> walks finished
     started: Counter[str] = field(default_factory=Counter)  # playbook id -> sessions started
+    # playbook id (the one the session was started with) -> outcome ("g<n>" or NONE) -> walks that reached it
+    reached: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     candidate: dict[str, int] = field(default_factory=dict)  # field block id -> index into CANDIDATES
     direct: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)  # what an answer led to at once
 
@@ -80,10 +82,11 @@ class Library:
         return seen is not None and bool(seen) and seen[NONE] == 0
 
     def scouted(self, playbooks: list[str]) -> bool:
-        """Whether every playbook id has been started a few times, and every playbook seen (agents know a playbook
-        by the header its message shows) walked enough."""
-        started = all(self.started[p] >= EXPLORE_WALKS // 2 for p in playbooks)
-        return started and all(n >= EXPLORE_WALKS for n in self.walks.values())
+        """Whether every playbook id has been walked to an outcome a few times, and every playbook seen (agents know
+        a playbook by the header its message shows) walked enough. (Counting the starts alone, the scouting could end
+        before the first walk did: every agent starts a session at once, and no header had been seen yet.)"""
+        walked = all(self.reached[p].total() >= EXPLORE_WALKS // 2 for p in playbooks)
+        return walked and bool(self.walks) and all(n >= EXPLORE_WALKS for n in self.walks.values())
 
     def groups_reached(self, playbook: str) -> list[str]:
         return [outcome for outcome in self.reach.get(playbook, Counter()) if outcome != NONE]
@@ -105,9 +108,14 @@ class Library:
                 values[f.block_id] = text[: f.max_length] if f.max_length else text
         return values
 
-    def refused(self, block_ids: list[str]) -> None:
+    def refused(self, block_ids: list[str], values: dict[str, str]) -> None:
+        """The app refused `values` for `block_ids`: those fields move on to their next candidate. Only if the value
+        refused is the field's current candidate: agents filling the same field at once all hear the refusal, and
+        each moving it on would skip candidates (the one that fits included)."""
         for block_id in block_ids:
-            self.candidate[block_id] = self.candidate.get(block_id, 0) + 1
+            index = self.candidate.get(block_id, 0)
+            if values.get(block_id, "") and CANDIDATES[index % len(CANDIDATES)].startswith(values[block_id]):
+                self.candidate[block_id] = index + 1
 
 
 @dataclass

@@ -24,12 +24,19 @@ ESC_ACK = "esc.acknowledge"
 ESC_CLAIM = "esc.claim"
 ESC_RETURN = "esc.return"
 ESC_RESOLVE = "esc.resolve"
-ESC_ACTIONS = (ESC_ACK, ESC_CLAIM, ESC_RETURN, ESC_RESOLVE)
+ESC_ACTIONS = (ESC_ACK, ESC_CLAIM, ESC_RETURN, ESC_RESOLVE)  # the escalation's status: they change with it
+# The case's buttons on a ping (while the escalation is open and belongs to a case; follow-up only when its outcome
+# names a Tier 2 playbook): Record work (a modal), the status-update reply (ephemeral), start the follow-up playbook.
+ESC_WORK = "esc.work"
+ESC_STATUS = "esc.status_update"
+ESC_FOLLOW_UP = "esc.follow_up"
 NAV = (BACK, RESTART, CANCEL)
 
 # The bench names every escalation group "<name> BENCHGRP<n>" in its configuration (bench_config.py): the outcome
 # message of a run that escalated names the group, so the agent knows which channel the ping goes to.
 GROUP_MARK = re.compile(r"BENCHGRP(\d+)")
+# A case number as the app shows it in a session message's context line and the "case opened" message.
+CASE_MARK = re.compile(r"Case \*([A-Za-z][A-Za-z0-9]{0,9}-\d{4}-\d{6})\*")
 
 Message = dict[str, Any]
 
@@ -115,6 +122,12 @@ def escalation_group(message: Message) -> int | None:
     """The bench group (BENCHGRP<n>) an outcome message says the run escalated to, if any."""
     match = GROUP_MARK.search(all_text(message))
     return int(match.group(1)) if match else None
+
+
+def case_number(message: Message) -> str | None:
+    """The case a session message (its context line) or a "case opened" message names, if any."""
+    match = CASE_MARK.search(all_text(message))
+    return match.group(1) if match else None
 
 
 def is_newer(new: Message, old: Message | None) -> bool:

@@ -1,7 +1,8 @@
 """What the agents saw: every request's kind, finish time, ack latency and verdict, windowed afterwards.
 
 Kinds are what an agent or supervisor does (below); "derived" latencies are effects the fake saw after a request
-(a session message posted, a modal opened, an /oncall listing answered), timed from when the request was sent,
+(a session message or a "case opened" message posted, a modal opened, a ping showing its new state, a DM or an
+ephemeral reply, an /oncall listing answered), timed from when the request was sent,
 and the ping, timed from the ack of the answer that escalated (pings.py).
 """
 
@@ -11,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 START_ID = "/triage <id>"
+START_TICKET = "/triage <id> <ticket>"
 START_PICKER = "/triage (picker)"
 PICK = "picker select"
 CLICK = "click (choice, continue)"
@@ -19,25 +21,83 @@ SUBMIT_INVALID = "form submit (invalid)"
 SUBMIT_VALID = "form submit (valid)"
 ESCALATING = "escalating answer"
 RESTART = "restart"
+CASE_NEW = "/case new (modal)"
+CASE_SUBMIT = "case new: submit"
+CASE_SHOW = "/case NUMBER"
 ESC_ACK = "ping: acknowledge"
 ESC_CLAIM = "ping: claim"
 ESC_RETURN = "ping: return (modal)"
 RETURN_INVALID = "return: no reason"
 RETURN_SUBMIT = "return: with reason"
-ESC_RESOLVE = "ping: resolve"
+ESC_RESOLVE = "ping: resolve (modal)"
+RESOLVE_SUBMIT = "resolve: submit"
+ESC_WORK = "ping: record work (modal)"
+WORK_SUBMIT = "record work: submit"
+ESC_STATUS = "ping: status update"
+ESC_FOLLOW_UP = "ping: start follow-up"
 ONCALL = "/oncall"
 
-AGENT_KINDS = (START_ID, START_PICKER, PICK, CLICK, FORM_OPEN, SUBMIT_INVALID, SUBMIT_VALID, ESCALATING, RESTART)
-SUPERVISOR_KINDS = (ESC_ACK, ESC_CLAIM, ESC_RETURN, RETURN_INVALID, RETURN_SUBMIT, ESC_RESOLVE, ONCALL)
+AGENT_KINDS = (
+    START_ID,
+    START_TICKET,
+    START_PICKER,
+    PICK,
+    CLICK,
+    FORM_OPEN,
+    SUBMIT_INVALID,
+    SUBMIT_VALID,
+    ESCALATING,
+    RESTART,
+    CASE_NEW,
+    CASE_SUBMIT,
+    CASE_SHOW,
+)
+SUPERVISOR_KINDS = (
+    ESC_ACK,
+    ESC_CLAIM,
+    ESC_RETURN,
+    RETURN_INVALID,
+    RETURN_SUBMIT,
+    ESC_RESOLVE,
+    RESOLVE_SUBMIT,
+    ESC_WORK,
+    WORK_SUBMIT,
+    ESC_STATUS,
+    ESC_FOLLOW_UP,
+    ONCALL,
+)
 KINDS = AGENT_KINDS + SUPERVISOR_KINDS
 
 VIEW_OPENED = "views.open at the fake (form)"
+CASE_VIEW_OPENED = "views.open at the fake (case)"
 RETURN_VIEW_OPENED = "views.open at the fake (return)"
+RESOLVE_VIEW_OPENED = "views.open at the fake (resolve)"
+WORK_VIEW_OPENED = "views.open at the fake (work)"
 SESSION_POSTED = "session message posted"
+CASE_POSTED = "case opened message posted"
 PING_DELIVERED = "ping delivered (all)"
 PING_FREE = "ping delivered (channel free)"
+PING_RESOLVED = "ping shows it resolved"
+WORK_NOTICE = "work recorded: DM to supervisor"
+STATUS_REPLY = "status update reply (ephemeral)"
+FOLLOW_UP_POSTED = "follow-up session posted"
 ONCALL_LISTING = "/oncall listing at response_url"
-DERIVED = (SESSION_POSTED, VIEW_OPENED, RETURN_VIEW_OPENED, PING_FREE, PING_DELIVERED, ONCALL_LISTING)
+DERIVED = (
+    SESSION_POSTED,
+    VIEW_OPENED,
+    CASE_VIEW_OPENED,
+    CASE_POSTED,
+    RETURN_VIEW_OPENED,
+    RESOLVE_VIEW_OPENED,
+    PING_RESOLVED,
+    WORK_VIEW_OPENED,
+    WORK_NOTICE,
+    STATUS_REPLY,
+    FOLLOW_UP_POSTED,
+    PING_FREE,
+    PING_DELIVERED,
+    ONCALL_LISTING,
+)
 
 
 @dataclass

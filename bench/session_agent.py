@@ -1,11 +1,16 @@
 """A simulated support agent: starts sessions and walks them to an outcome, reading what the fake Slack shows.
 
-A walk: a new session (`/triage <id>`, or `/triage` and the picker's select) or Restart of the last one, then
-until an outcome: Continue, a choice (``Library.choose``: aiming for an escalation when the budget allows, else
-avoiding one), or a form (the button, whose click makes the app call views.open with the click's trigger_id; a
-submit with invalid values, answered ``response_action: errors``; then valid values). Every answer waits for the
-session message to show it before the next (as a person would), so a walk measures the acks *and* the updates.
-An answer that ended in an escalation is recorded as such, and reported to the ping tracker.
+A walk: a new session (`/triage <id>`, `/triage <id> <ticket>` which skips the playbook's ticket form, or
+`/triage` and the picker's select) or Restart of the last one, then until an outcome: Continue, a choice
+(``Library.choose``: aiming for an escalation when the budget allows, else avoiding one), or a form (the button,
+whose click makes the app call views.open with the click's trigger_id; a submit with invalid values, answered
+``response_action: errors``; then valid values). Every answer waits for the session message to show it before the
+next (as a person would), so a walk measures the acks *and* the updates. An answer that ended in an escalation is
+recorded as such, and reported to the ping tracker. A walk that stops short of an outcome is a problem.
+
+Between walks an agent sometimes opens a case by hand (`/case new [ticket]`: the modal, filled in and submitted,
+then the "case opened" message the app posts in the channel) or looks one up (`/case NUMBER`, the number of the
+last case it saw: a session message's context line or a "case opened" message; answered in the ack).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from bench.messages import (
     Button,
     Message,
     button,
+    case_number,
     escalation_group,
     inputs,
     is_newer,
@@ -31,8 +37,14 @@ from bench.messages import (
     playbook_key,
     step_buttons,
     step_key,
+    version_of,
 )
 from bench.recorder import (
+    CASE_NEW,
+    CASE_POSTED,
+    CASE_SHOW,
+    CASE_SUBMIT,
+    CASE_VIEW_OPENED,
     CLICK,
     ESCALATING,
     FORM_OPEN,
@@ -40,6 +52,7 @@ from bench.recorder import (
     SESSION_POSTED,
     START_ID,
     START_PICKER,
+    START_TICKET,
     SUBMIT_INVALID,
     SUBMIT_VALID,
     VIEW_OPENED,
@@ -53,6 +66,17 @@ from bench.wire import Event, Reply, wait
 AGENT_PREFIX = "U0AGENT"
 MAX_STEPS = 60
 FORM_ATTEMPTS = 8
+# `/case new`: the modal's inputs by block id (an input the bench does not know gets "Sample text"; the ticket is
+# the agent's next ticket number). No personal data: Tier I's PII guard would refuse it.
+CASE_DETAILS = {
+    "gold_id": "0123456789abcdef01234567",
+    "browser": "Chrome 126 on Windows 11",
+    "account_email": "teacher@example.org",
+    "error_messages": "Error 500: something went wrong while loading the assignment.",
+    "steps_taken": "Logged in through Clever, opened the course, clicked the assignment.",
+}
+PRIORITY = "normal"
+TICKET_FIELD = "ticket_id"  # the Zendesk ticket number, in a playbook's ticket form and in `/case new`
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,9 @@ class Agent:
         self.name = f"a{index}"
         self.rng = agent_rng(index)
         self.message: Message | None = None
+        self.playbook = ""  # the id of the playbook the current session was started with
+        self.case: str | None = None  # the number of the last case this agent saw
+        self.tickets = 0
         self.notice: asyncio.Future[Event] | None = None
         shared.listeners[self.name] = self._on_notice
         shared.listeners[f"{self.name}.cmd"] = self._on_notice
@@ -97,6 +124,11 @@ class Agent:
     # -- one walk ---------------------------------------------------------------------------------------------
     async def walk(self) -> None:
         shared = self.shared
+        roll = self.rng.random()
+        if roll < shared.case_new_share:
+            await self.case_new()
+        elif roll < shared.case_new_share + shared.case_show_share and self.case is not None:
+            await self.case_show(self.case)
         # A run that escalated belongs to its ticket: the next ticket is a new session. (The app also creates no
         # second escalation for a run whose first is still open, so a Restart there would escalate silently.)
         restart = button(self.message, RESTART) if self.message is not None else None
@@ -110,9 +142,11 @@ class Agent:
         goal = self._goal(playbook)
         path: list[tuple[str, str]] = []
         last: Answer | None = None
+        stuck = f"no outcome after {MAX_STEPS} answers"
         for _ in range(MAX_STEPS):
             offered = step_buttons(self.message)
             if not offered:
+                stuck = ""
                 break  # an outcome: only Back / Restart left
             if shared.stop.is_set():
                 return
@@ -126,12 +160,15 @@ class Agent:
             if chosen is None:
                 choices = [b for b in offered if b.is_choice]
                 if not choices:
+                    stuck = "a step with no button the bench knows: " + ", ".join(b.action_id for b in offered)
                     break
                 label = shared.library.choose(playbook, key, [b.text for b in choices], goal)
                 chosen = next(b for b in choices if b.text == label)
             last = await self.answer(chosen, CLICK, key, chosen.text)
             path.append((key, chosen.text))
-        self._finish(playbook, path, last)
+        if stuck:
+            shared.recorder.problems[f"walk of {self.playbook} stopped short of an outcome: {stuck}"] += 1
+        self._finish(playbook, path, last, reached=not stuck)
 
     def _goal(self, playbook: str) -> str | None:
         """Aim for an escalation to a group this playbook reaches whose channel has room, else avoid one (or, while
@@ -143,11 +180,14 @@ class Agent:
         self.rng.shuffle(groups)
         return next((g for g in groups if shared.budget.take(g)), NONE)
 
-    def _finish(self, playbook: str, path: list[tuple[str, str]], last: Answer | None) -> None:
+    def _finish(self, playbook: str, path: list[tuple[str, str]], last: Answer | None, reached: bool) -> None:
         assert self.message is not None
         shared = self.shared
+        self.case = case_number(self.message) or self.case
         group = escalation_group(self.message)
         outcome = NONE if group is None else f"g{group}"
+        if reached:
+            shared.library.reached[self.playbook][outcome] += 1
         shared.library.learn(playbook, path, outcome)
         if last is not None:
             shared.library.learn_direct(last.step, last.label, outcome)
@@ -180,10 +220,14 @@ class Agent:
             body = payloads.select(action_id, block_id, chosen, self.user, self.channel, url)
             kind = PICK
         else:
-            await shared.gate.before(self.name, START_ID)
             chosen = self.rng.choice(shared.playbooks)
-            body = payloads.command("/triage", chosen, self.user, self.channel, shared.response_url(f"{self.name}.cmd"))
             kind = START_ID
+            text = chosen
+            if self.rng.random() < shared.ticket_share:
+                kind, text = START_TICKET, f"{chosen} {self._ticket()}"
+            await shared.gate.before(self.name, kind)
+            body = payloads.command("/triage", text, self.user, self.channel, shared.response_url(f"{self.name}.cmd"))
+        self.playbook = chosen
         sent = time.monotonic()
         shared.library.started[chosen] += 1
         reply, _acked_at, _index = await shared.send(kind, body)
@@ -213,17 +257,84 @@ class Agent:
 
     async def _updated(self, updated: asyncio.Future[Event], what: str) -> Message:
         """The session message once it shows the answer; Lost if the app sent a notice instead, or nothing."""
+        message: Message = (await self._seen(updated, what, "the session message"))["m"]
+        return message
+
+    async def _seen(self, effect: asyncio.Future[Event], what: str, expected: str) -> Event:
+        """The effect's event; Lost if the app posted a notice to this agent's response_url instead, or nothing
+        came in time."""
         self.notice = asyncio.get_running_loop().create_future()
         try:
-            done, _ = await asyncio.wait({updated, self.notice}, timeout=UPDATE_TIMEOUT, return_when="FIRST_COMPLETED")
+            done, _ = await asyncio.wait({effect, self.notice}, timeout=UPDATE_TIMEOUT, return_when="FIRST_COMPLETED")
         finally:
             self.notice.cancel()
             self.notice = None
-        if updated in done:
-            message: Message = updated.result()["m"]
-            return message
-        updated.cancel()
-        raise Lost(f"{what}: {'a notice' if done else 'no update'} instead of the session message")
+        if effect in done:
+            return effect.result()
+        effect.cancel()
+        raise Lost(f"{what}: {'a notice' if done else 'no update'} instead of {expected}")
+
+    # -- cases --------------------------------------------------------------------------------------------------
+    def _ticket(self) -> str:
+        """A Zendesk ticket number of this agent's own (digits only, at most 10): every contact a new ticket."""
+        self.tickets += 1
+        return f"7{self.index % 10000:04d}{self.tickets % 100000:05d}"
+
+    async def case_new(self) -> None:
+        """`/case new [ticket]`: the modal, then a submit, then the "case opened" message in the channel."""
+        shared = self.shared
+        await shared.gate.before(self.name, CASE_NEW)
+        ticket = self._ticket()
+        typed = self.tickets % 2 == 0  # half give the ticket with the command (the modal shows it filled in)
+        opened = shared.wire.expect(f"view:{self.user}")
+        url = shared.response_url(f"{self.name}.cmd")
+        body = payloads.command("/case", f"new {ticket}" if typed else "new", self.user, self.channel, url)
+        sent = time.monotonic()
+        reply, _acked_at, _index = await shared.send(CASE_NEW, body)
+        if reply.error is not None:
+            opened.cancel()
+            raise Lost(f"/case new answered {reply.error}")
+        event = await self._seen(opened, "/case new", "the modal (views.open)")
+        if event["view"] is None:
+            raise Lost(f"/case new: views.open {event['err']}")
+        shared.recorder.derive(CASE_VIEW_OPENED, sent, event["at"] - sent)
+        view = event["view"]
+        fields = inputs(view)
+        values = {}
+        for f in fields:
+            if f.options:
+                values[f.block_id] = PRIORITY if PRIORITY in f.options else f.options[0]
+            elif f.block_id == TICKET_FIELD:
+                values[f.block_id] = ticket
+            else:
+                values[f.block_id] = CASE_DETAILS.get(f.block_id, "Sample text")
+        await shared.gate.before(self.name, CASE_SUBMIT)
+        # The "case opened" message: a new top-level message in this channel that is no session message.
+        posted = shared.wire.expect(f"ch:{self.channel}", lambda e: bool(e["new"]) and version_of(e["m"]) is None)
+        sent = time.monotonic()
+        reply, _acked_at, _index = await shared.send(CASE_SUBMIT, payloads.submission(view, fields, values, self.user))
+        if reply.error is not None or reply.errors is not None:
+            posted.cancel()
+            raise Lost(f"case new submit answered {reply.error or reply.errors}")
+        event = await self._seen(posted, "case new submit", "the case opened message")
+        shared.recorder.derive(CASE_POSTED, sent, event["at"] - sent)
+        number = case_number(event["m"])
+        if number is None:
+            shared.recorder.problems["a case opened message without a case number"] += 1
+        self.case = number or self.case
+
+    async def case_show(self, number: str) -> None:
+        """`/case NUMBER`: the case, answered in the ack (ephemeral)."""
+        shared = self.shared
+        await shared.gate.before(self.name, CASE_SHOW)
+        url = shared.response_url(f"{self.name}.cmd")
+        reply, _acked_at, _index = await shared.send(
+            CASE_SHOW, payloads.command("/case", number, self.user, self.channel, url)
+        )
+        if reply.error is not None:
+            raise Lost(f"/case NUMBER answered {reply.error}")
+        if number not in str(reply.body):
+            shared.recorder.problems["/case NUMBER answered without the case"] += 1
 
     async def fill_form(self, form: Button, step: str) -> Answer:
         """The form button, then an invalid submit, then valid values (learning those the app refuses)."""
@@ -245,10 +356,14 @@ class Agent:
         fields = inputs(view)
         library = shared.library
         values = library.invalid_values(fields)
+        refusal: dict[str, str] = {}
+        ticket = self._ticket()  # a playbook's ticket form: this contact's own ticket, not a learnt value
         for attempt in range(FORM_ATTEMPTS):
             valid_try = attempt > 0
             if valid_try:
                 values = library.valid_values(fields)
+                if TICKET_FIELD in values:
+                    values[TICKET_FIELD] = ticket
             predicted = valid_try and library.predicts_escalation(step, "form")
             await shared.gate.before(
                 self.name, ESCALATING if predicted else SUBMIT_VALID if valid_try else SUBMIT_INVALID
@@ -265,13 +380,15 @@ class Agent:
             if errors is not None:
                 updated.cancel()
                 if valid_try:
-                    library.refused(list(errors))
+                    library.refused(list(errors), values)
+                    refusal = errors
                 continue
             if not valid_try:
                 shared.recorder.remarks["a form took the 'invalid' values (no field it has refuses them)"] += 1
             self.message = await self._updated(updated, "form submit")
             return Answer(index, acked_at, step, "form")
-        raise Lost(f"the form was refused {FORM_ATTEMPTS} times")
+        last = "; ".join(f"{block_id}: {error[:60]}" for block_id, error in sorted(refusal.items()))
+        raise Lost(f"the form was refused {FORM_ATTEMPTS} times (last: {last})")
 
 
 def _submit_kind(reply: Reply) -> str:

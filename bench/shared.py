@@ -36,8 +36,12 @@ class Shared:
     gate: Gate = field(default_factory=Gate)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     picker_share: float = 1 / 3  # session starts through `/triage` + the picker rather than `/triage <id>`
+    ticket_share: float = 1 / 3  # of the `/triage <id>` starts, those that give a ticket (`/triage <id> <ticket>`)
+    case_new_share: float = 1 / 15  # walks an agent begins with `/case new` (the modal, then the submit)
+    case_show_share: float = 1 / 15  # walks an agent begins with `/case NUMBER`, the last case it saw
     new_session_share: float = 1 / 3  # walks that start a new session rather than Restart the last one
     scouting: bool = False  # every walk chooses at random (the library learns the playbooks before the load)
+    read_seconds: float = 0.0  # how long a supervisor reads a new ping before the first press on it
     oncall_every: float = 2.0  # seconds between a supervisor's `/oncall` while it has no ping to handle
     listeners: dict[str, Callable[[Event], None]] = field(default_factory=dict)  # response_url name -> callback
 

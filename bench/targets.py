@@ -14,6 +14,7 @@ import math
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -26,12 +27,21 @@ from bench import payloads
 from bench.bench_config import SUPERVISOR_PREFIX, BenchConfig, write_config
 from bench.databases import db_counts, postgres_database, sqlite_database
 from bench.fake_process import FakeSlackProcess
-from bench.library import Budget, Library
+from bench.library import NONE, Budget, Library
 from bench.memory import memory_runs, rss_mb
 from bench.messages import picker_options
 from bench.pings import PingTracker
 from bench.procs import ROOT, Children, own_cpu_seconds, processes_cpu_seconds
-from bench.recorder import ESCALATING, PICK, START_ID, Recorder
+from bench.recorder import (
+    ESC_STATUS,
+    ESCALATING,
+    PICK,
+    RESOLVE_SUBMIT,
+    START_ID,
+    START_TICKET,
+    WORK_SUBMIT,
+    Recorder,
+)
 from bench.report import Check, Result
 from bench.servers import Servers, start_bare, start_chatbot
 from bench.session_agent import AGENT_PREFIX, Agent
@@ -64,6 +74,7 @@ class Options:
     pg_url: str
     work_dir: Path
     ping_rate: float = 0.5  # escalations per second per group channel the walks aim for
+    read_seconds: float = 0.0  # how long a supervisor reads a new ping before its first press
     playbooks: tuple[str, ...] = ()  # empty: every playbook the picker offers
     memory_runs: int = 0
     profile: bool = False
@@ -196,6 +207,7 @@ async def measure(target: Target, options: Options) -> Result:
             groups,
             playbooks,
             supervisors,
+            read_seconds=options.read_seconds,
         )
         runners = _runners(shared, options)
         # The load generator's own pauses count in every latency: a full collection of everything it has loaded
@@ -261,7 +273,7 @@ async def measure(target: Target, options: Options) -> Result:
             kind_cpu=kind_cpu,
             channels=channels,
         )
-        result.checks = _checks(target, recorder, pings, stats, counts, memory_acked)
+        result.checks = _checks(target, recorder, pings, stats, counts, memory_acked, shared.library, playbooks)
         escalated = [t for k, t in zip(recorder.kinds, recorder.finished, strict=True) if k == ESCALATING]
         phases = ((0.0, warm), (warm, start), (start, end), (end, math.inf))
         counts_by_phase = [sum(1 for t in escalated if a <= t < b) for a, b in phases]
@@ -269,6 +281,7 @@ async def measure(target: Target, options: Options) -> Result:
             "escalating answers: {} scouting, {} warm-up, {} window, {} after (CPU waves)".format(*counts_by_phase)
         )
         result.notes.append(f"server RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB at the end")
+        result.notes.append(_outcomes(shared.library, playbooks))
         result.notes.extend(memory)
         result.notes.append(
             f"pings matched in the window's drain: {matched_in_window}; stream lag max {wire.lag:.2f} s"
@@ -283,6 +296,16 @@ async def measure(target: Target, options: Options) -> Result:
         return result
 
 
+def _outcomes(library: Library, playbooks: list[str]) -> str:
+    """Walks that reached an outcome, per playbook they were started with (whole run)."""
+    parts = []
+    for playbook in playbooks:
+        reached = library.reached.get(playbook, Counter())
+        escalated = sum(n for outcome, n in reached.items() if outcome != NONE)
+        parts.append(f"{playbook} {reached.total()} ({escalated} escalated)")
+    return "walks to an outcome (whole run): " + ", ".join(parts)
+
+
 def _checks(
     target: Target,
     recorder: Recorder,
@@ -290,18 +313,31 @@ def _checks(
     stats: dict[str, int],
     counts: dict[str, int],
     memory_acked: int,
+    library: Library,
+    playbooks: list[str],
 ) -> list[Check]:
     """Whole-run sanity: what the fake and the database saw against what the agents were told."""
     failed = {k: n for k, n in stats.items() if not k.endswith(" ok") and k != "chat.postMessage ratelimited"}
     checks = [Check("Web API calls that failed at the fake (429s of chat.postMessage aside)", 0, sum(failed.values()))]
     checks.append(Check("requests not acked with 200 (whole run)", 0, sum(recorder.error_kinds.values())))
     checks.append(Check("lost sessions, notices, effects not seen (whole run)", 0, sum(recorder.problems.values())))
+    unreached = [p for p in playbooks if not library.reached.get(p)]
+    checks.append(Check("playbooks no walk took to an outcome", 0, len(unreached)))
     if target.kind == "bare":
         return checks
     # A run is created before the ack: one that timed out at the load generator may exist all the same.
-    started = recorder.acked(START_ID) + recorder.acked(PICK) + memory_acked
+    started = recorder.acked(START_ID) + recorder.acked(START_TICKET) + recorder.acked(PICK) + memory_acked
     runs = counts.get("runs", 0)
     checks.append(Check("sessions started and acked <= runs in the database", runs, started, at_most=True))
+    # Tier 2's work on the case is stored before the ack (so, again, at most).
+    resolved = counts.get("audit escalation.resolve", 0)
+    checks.append(
+        Check("resolves acked <= escalations resolved (audit)", resolved, recorder.acked(RESOLVE_SUBMIT), True)
+    )
+    work = sum(n for k, n in counts.items() if k.startswith("audit case.work."))
+    checks.append(Check("work records acked <= case.work.* audit events", work, recorder.acked(WORK_SUBMIT), True))
+    updates = counts.get("audit case.status_update", 0)
+    checks.append(Check("status updates acked <= case.status_update events", updates, recorder.acked(ESC_STATUS), True))
     checks.append(
         Check(
             "escalations in the database == escalating outcomes the agents saw",

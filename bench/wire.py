@@ -2,7 +2,8 @@
 
 One task reads the fake's observer (bench/fake_observer.py) and keeps, per channel, the top-level messages as the
 fake shows them now; agents register what they wait for (a message newer than the one they answered, a modal
-for their user, a response_url post) *before* sending the request that causes it, so nothing is missed.
+for their user, a response_url post, a direct or ephemeral message to them) *before* sending the request that
+causes it, so nothing is missed.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class Wire:
     on_post: list[Callable[[Event], None]] = field(default_factory=list)
     on_response: list[Callable[[Event], None]] = field(default_factory=list)
     skip_messages: bool = False  # a memory run needs no message contents: the fake need not send them
-    _waiters: dict[str, list[_Waiter]] = field(default_factory=dict)  # "ch:<id>", "view:<user>", "resp:<name>"
+    # "ch:<id>", "view:<user>", "resp:<name>", "dm:<user>", "eph:<user>"
+    _waiters: dict[str, list[_Waiter]] = field(default_factory=dict)
     _changed: dict[str, asyncio.Event] = field(default_factory=dict)
     _reader: asyncio.Task[None] | None = None
     lag: float = 0.0  # how far behind the fake the stream was, at most (seconds)
@@ -128,6 +130,8 @@ class Wire:
             key = f"resp:{event['name']}"
             for callback in self.on_response:
                 callback(event)
+        elif kind in ("dm", "eph"):
+            key = f"{kind}:{event['user']}"
         else:
             for callback in self.on_post:
                 callback(event)
