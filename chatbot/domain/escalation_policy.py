@@ -58,10 +58,13 @@ class Targets:
     everyone: bool
     warning: str | None
     of: int  # how many tiers there are
+    named: bool = False  # the one person the escalation asks first, by name (the group is the fallback)
 
     @property
     def label(self) -> str:
-        return "the whole group" if self.everyone else f"tier {self.tier + 1} of {self.of}"
+        if self.everyone:
+            return "the whole group"
+        return "asked by name" if self.named else f"tier {self.tier + 1} of {self.of}"
 
     def to_payload(self) -> dict[str, object]:
         return {
@@ -71,6 +74,7 @@ class Targets:
             "everyone": self.everyone,
             "warning": self.warning,
             "of": self.of,
+            "named": self.named,
         }
 
     @classmethod
@@ -82,6 +86,7 @@ class Targets:
             everyone=bool(data.get("everyone")),
             warning=str(data["warning"]) if data.get("warning") else None,
             of=int(str(data["of"])),
+            named=bool(data.get("named")),
         )
 
 

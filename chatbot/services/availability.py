@@ -88,15 +88,16 @@ def member_statuses(
     return statuses
 
 
-def choose_targets(group: Group, statuses: list[MemberStatus], start: int = 0) -> Targets:
-    """The available people of the first tier (from `start`) that has any, else everyone, with a warning."""
+def choose_targets(group: Group, statuses: list[MemberStatus], start: int = 0, person: str | None = None) -> Targets:
+    """The available people of the first tier (from `start`) that has any, else everyone, with a warning.
+    `person`: the one the escalation asks by name (the statuses' first tier)."""
     tiers = max((s.tier for s in statuses), default=-1) + 1
     for tier_index in range(start, tiers):
         ready = [s for s in statuses if s.tier == tier_index and s.available]
         if ready:
             unique = list({s.person: s for s in ready}.values())
             people, names = tuple(s.person for s in unique), tuple(s.name for s in unique)
-            return Targets(tier_index, people, names, False, None, tiers)
+            return Targets(tier_index, people, names, False, None, tiers, named=person is not None and tier_index == 0)
     everyone = list({s.person: s for s in statuses}.values())
     nobody = not any(s.available for s in statuses)
     warning = (

@@ -71,7 +71,7 @@ class EscalationJobs:
         if group.use_slack_presence and Surface.SLACK in self.deliveries:
             presence = await self.deliveries[Surface.SLACK].unavailable(group)
         statuses = member_statuses(self.config, group, now, away, presence, person=esc.person)
-        return choose_targets(group, statuses, start)
+        return choose_targets(group, statuses, start, person=esc.person)
 
     # --- handlers ----------------------------------------------------------------------------------------------
     async def ping(self, job: Job, ctx: JobContext) -> Done:
