@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatbot.domain.escalation import (
@@ -23,9 +23,17 @@ from chatbot.domain.escalation import (
 from chatbot.domain.escalation_policy import Change, delivery
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
-from chatbot.storage.jobs import Write, add_jobs
-from chatbot.storage.rows import audit_row, to_json
-from chatbot.storage.tables import EscalationPostRow, EscalationRow, escalation_posts, escalation_sources
+from chatbot.storage.jobs import Write, add_jobs, job_values
+from chatbot.storage.programs import Abort, Op, Program, insert_op, statement
+from chatbot.storage.rows import audit_row, audit_values, to_json
+from chatbot.storage.tables import (
+    EscalationPostRow,
+    EscalationRow,
+    audit_events,
+    escalation_posts,
+    escalation_sources,
+)
+from chatbot.storage.tables import jobs as jobs_table
 
 
 def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
@@ -91,6 +99,37 @@ def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escal
     )
 
 
+def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -> Program[bool]:
+    """The escalation's change as a program (programs.py): compare-and-set on its version, its post, jobs and audit
+    event; rolled back, returning False, if someone changed it first."""
+    values = {k: v for k, v in _fields(change, at).items() if k != "reescalations"}
+    sets = [f"{name} = ?" for name in values]
+    if change.reescalated:
+        sets.append("reescalations = reescalations + 1")
+    sql = f"UPDATE escalations SET {', '.join(sets)}, version = ?, updated_at = ? WHERE id = ? AND version = ?"
+    changed = yield Op(statement(sql), (*values.values(), esc.version + 1, at, esc.id, esc.version))
+    if changed != 1:
+        raise Abort(False)
+    if change.post is not None:
+        yield insert_op(escalation_posts, _post_values(esc.id, change.post, at))
+    for job in change.jobs:
+        yield insert_op(jobs_table, job_values(job, at), on_conflict_nothing=("key",) if job.key else ())
+    detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
+    action = change.audit or "escalation.change"
+    yield insert_op(audit_events, audit_values(esc.run_id, at, actor, action, detail, case_id=esc.case_id))
+    return True
+
+
+def _post_values(escalation_id: str, post: PostRef, at: datetime) -> dict[str, Any]:
+    return {
+        "escalation_id": escalation_id,
+        "surface": post.surface.value,
+        "channel": post.channel,
+        "message_id": post.message_id,
+        "created_at": at,
+    }
+
+
 def _fields(change: Change, at: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if change.acknowledged:
@@ -111,19 +150,14 @@ def _fields(change: Change, at: datetime) -> dict[str, Any]:
 
 
 async def _add_post(session: AsyncSession, escalation_id: str, post: PostRef, at: datetime) -> None:
-    values = {
-        "escalation_id": escalation_id,
-        "surface": post.surface.value,
-        "channel": post.channel,
-        "message_id": post.message_id,
-        "created_at": at,
-    }
-    await session.execute(insert(escalation_posts).values(values))
+    await session.execute(insert(escalation_posts).values(_post_values(escalation_id, post, at)))
 
 
 class EscalationRepo:
-    def __init__(self, pool: FairPool) -> None:
+    def __init__(self, pool: FairPool, write: Callable[[Callable[[], Program[bool]]], Awaitable[bool]]) -> None:
+        """`write`: runs a write program (the store's short way)."""
         self._pool = pool
+        self._write = write
 
     async def create(self, esc: NewEscalation, jobs: Sequence[NewJob], *, actor: str, at: datetime) -> Escalation:
         """An escalation raised by hand, with its first jobs and audit event."""
@@ -184,23 +218,9 @@ class EscalationRepo:
             return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
 
     async def apply(self, esc: Escalation, change: Change, *, actor: str, at: datetime) -> bool:
-        """Compare-and-set on the escalation's version: its new fields, audit event and jobs; False if stale."""
-        async with self._pool.session_begin() as session:
-            statement = (
-                update(EscalationRow)
-                .where(EscalationRow.id == esc.id, EscalationRow.version == esc.version)
-                .values(**_fields(change, at), version=esc.version + 1, updated_at=at)
-                .execution_options(synchronize_session=False)
-            )
-            if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
-                return False
-            if change.post is not None:
-                await _add_post(session, esc.id, change.post, at)
-            await add_jobs(session, change.jobs, at)
-            detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
-            action = change.audit or "escalation.change"
-            session.add(audit_row(esc.run_id, at, actor, action, detail, case_id=esc.case_id))
-            return True
+        """Compare-and-set on the escalation's version: its new fields, audit event and jobs; False if stale. Taken
+        the short way (a supervisor's press waits for it)."""
+        return await self._write(lambda: apply_change(esc, change, actor=actor, at=at))
 
     def job_write(self, esc: Escalation, change: Change) -> Write:
         """What a job found out (a ping's post, a new tier), written with the job's completion. No version bump:

@@ -75,13 +75,13 @@ class Store:
         self.engine = engine
         self._reader = _sqlite_reader(engine)
         self._pool = FairPool(engine, self._reader)
-        self.escalations = EscalationRepo(self._pool)
+        self._hot = HotPath(self._pool, save_pool_size)
+        self.escalations = EscalationRepo(self._pool, self._hot.write)
         self.jobs = JobRepo(self._pool, engine.dialect.name)
         self.away = AwayRepo(self._pool)
         self.cases = CaseRepo(self._pool, engine.dialect.name)
         self.digests = DigestRepo(self._pool, engine.dialect.name)
         self.teams = ConversationRepo(self._pool, engine.dialect.name)
-        self._hot = HotPath(self._pool, save_pool_size)
 
     # Runs
 
