@@ -54,3 +54,46 @@ async def test_updates_from_two_replicas_end_on_the_newest_state(slack, db_url):
         shown = first.session(CHANNEL)
         version = decode(RunRef, App.buttons(shown)["Restart"]["value"]).version
         assert version == 3, message_text(shown)
+
+
+async def test_a_press_read_before_the_post_was_recorded_and_saved_after_it_still_updates_the_ping(db_url):
+    """The press read the escalation with no post, the worker then recorded the post (the escalation unchanged, so
+    it queued no update), then the press was saved: the press's own write finds the post and queues the update."""
+    from datetime import timedelta
+
+    from chatbot.domain.escalation import (
+        EscalationAction,
+        EscalationKind,
+        Handoff,
+        NewEscalation,
+        PostRef,
+        Priority,
+        Surface,
+    )
+    from chatbot.domain.escalation_policy import Change, act
+    from chatbot.domain.jobs import JobKind, NewJob
+    from chatbot.storage import Store, create_engine, upgrade
+
+    await upgrade(db_url)
+    store = Store(create_engine(db_url))
+    now = WEDNESDAY_10AM
+    try:
+        new = NewEscalation("e" * 32, EscalationKind.MANUAL, "ts-supervisors", Priority.NORMAL, "s", Handoff("s"), "U1")
+        await store.escalations.create(
+            new, [NewJob(JobKind.PING, {"surface": "slack"}, now, new.id)], actor="U1", at=now
+        )
+        stale = await store.escalations.get(new.id)
+        assert stale is not None and stale.posts == {}
+        [job] = await store.jobs.claim("worker-1", now, limit=1, lease=timedelta(minutes=1))
+        post = PostRef(Surface.SLACK, TIER2, "1700000000.000100")
+        write = store.escalations.job_write(stale, Change(post=post, tier=0))
+        assert await store.jobs.finish(job.id, "worker-1", now, writes=[write])
+        assert [j.kind for j in await store.jobs.list(status="pending")] == []  # nothing changed: no update yet
+        pressed = act(stale, EscalationAction.ACKNOWLEDGE, actor=HERBERT, reason=None, now=now)
+        assert await store.escalations.apply(stale, pressed, actor=HERBERT, at=now)
+        pending = await store.jobs.list(escalation_id=new.id, status="pending")
+        assert [(j.kind, j.payload["surface"]) for j in pending if j.kind == JobKind.PING_UPDATE] == [
+            (JobKind.PING_UPDATE, "slack")
+        ]
+    finally:
+        await store.close()

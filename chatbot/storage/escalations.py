@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatbot.domain.escalation import (
@@ -23,7 +23,7 @@ from chatbot.domain.escalation import (
 from chatbot.domain.escalation_policy import Change, delivery
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
-from chatbot.storage.jobs import Write, add_jobs, job_values
+from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
 from chatbot.storage.programs import Abort, Op, Program, insert_op, statement
 from chatbot.storage.rows import audit_row, audit_values, to_json
 from chatbot.storage.tables import (
@@ -33,7 +33,6 @@ from chatbot.storage.tables import (
     escalation_posts,
     escalation_sources,
 )
-from chatbot.storage.tables import jobs as jobs_table
 
 
 def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
@@ -99,6 +98,10 @@ def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escal
     )
 
 
+_VERSION = statement("SELECT version FROM escalations WHERE id = ?", returns_row=True)
+_POSTED = statement("SELECT 1 FROM escalation_posts WHERE escalation_id = ? AND surface = ?", returns_row=True)
+
+
 def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -> Program[bool]:
     """The escalation's change as a program (programs.py): compare-and-set on its version, its post, jobs and audit
     event; rolled back, returning False, if someone changed it first."""
@@ -112,8 +115,15 @@ def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -
         raise Abort(False)
     if change.post is not None:
         yield insert_op(escalation_posts, _post_values(esc.id, change.post, at))
-    for job in change.jobs:
-        yield insert_op(jobs_table, job_values(job, at), on_conflict_nothing=("key",) if job.key else ())
+    yield from add_jobs_program(change.jobs, at)
+    for surface in Surface:
+        # A post recorded after this press read the escalation (the worker saving the ping's post in between)
+        # must show the press too.
+        if surface in esc.posts:
+            continue
+        found = yield Op(_POSTED, (esc.id, surface.value))
+        if found is not None:
+            yield from add_jobs_program([delivery(JobKind.PING_UPDATE, surface, esc.id, at)], at)
     detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
     action = change.audit or "escalation.change"
     yield insert_op(audit_events, audit_values(esc.run_id, at, actor, action, detail, case_id=esc.case_id))
@@ -227,22 +237,22 @@ class EscalationRepo:
         the buttons already on the ping stay valid.
 
         A ping is posted as the escalation was when the job read it; if someone acted on it in the meantime (a
-        press on the message between its post and this write), the ping is re-rendered to show that.
+        press on the message between its post and this write), the ping is re-rendered to show that. The row is
+        updated first, so a press at the same moment waits for this write (and then sees the post: see
+        `apply_change`), or this one for the press (and then sees its version).
         """
 
-        async def write(session: AsyncSession, at: datetime) -> None:
-            fields = _fields(change, at)
-            if fields:
-                await session.execute(
-                    update(EscalationRow)
-                    .where(EscalationRow.id == esc.id)
-                    .values(**fields, updated_at=at)
-                    .execution_options(synchronize_session=False)
-                )
+        def write(at: datetime) -> Program[None]:
+            values = {k: v for k, v in _fields(change, at).items() if k != "reescalations"}
+            sets = [f"{name} = ?" for name in values]
+            if change.reescalated:
+                sets.append("reescalations = reescalations + 1")
+            sql = f"UPDATE escalations SET {', '.join([*sets, 'updated_at = ?'])} WHERE id = ?"
+            yield Op(statement(sql), (*values.values(), at, esc.id))
             if change.post is not None:
-                await _add_post(session, esc.id, change.post, at)
-                version = await session.scalar(select(EscalationRow.version).where(EscalationRow.id == esc.id))
-                if version != esc.version:
-                    await add_jobs(session, [delivery(JobKind.PING_UPDATE, change.post.surface, esc.id, at)], at)
+                yield insert_op(escalation_posts, _post_values(esc.id, change.post, at))
+                row = yield Op(_VERSION, (esc.id,))
+                if row is None or row[0] != esc.version:
+                    yield from add_jobs_program([delivery(JobKind.PING_UPDATE, change.post.surface, esc.id, at)], at)
 
         return write

@@ -10,22 +10,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatbot.domain.jobs import Job, JobKind, JobStatus, NewJob
 from chatbot.storage.gate import FairPool
+from chatbot.storage.programs import Abort, Op, Program, insert_op, statement
 from chatbot.storage.rows import to_json
 from chatbot.storage.tables import JobRow, jobs
 
 LEASE_EXPIRED = "lease expired: outcome unknown"
+_CANCEL = statement(
+    "UPDATE jobs SET status = ?, done_at = ?, last_error = ? "
+    "WHERE escalation_id = ? AND kind = ? AND status = ? AND lease_owner IS NULL"
+)
 
 # Something a job's completion writes in the same transaction (an escalation's new tier, say).
-Write = Callable[[AsyncSession, datetime], Awaitable[None]]
+# What a job found out, written with its completion in the same transaction: a program (programs.py) given the time.
+Write = Callable[[datetime], Program[None]]
 
 
 def job_values(job: NewJob, at: datetime) -> dict[str, Any]:
@@ -76,10 +82,36 @@ async def add_jobs(session: AsyncSession, new: Sequence[NewJob], at: datetime) -
         await session.execute(statement)
 
 
+def add_jobs_program(new: Sequence[NewJob], at: datetime) -> Program[None]:
+    """`add_jobs` as a program: one whose key exists already is left out."""
+    for job in new:
+        yield insert_op(jobs, job_values(job, at), on_conflict_nothing=("key",) if job.key else ())
+
+
+def _held(columns: tuple[str, ...]) -> Any:
+    sets = ", ".join(f"{name} = ?" for name in columns)
+    return statement(f"UPDATE jobs SET {sets} WHERE id = ? AND lease_owner = ? AND status = ?")
+
+
+def update_held(
+    job_id: int, owner: str, values: dict[str, Any], *, at: datetime, writes: Sequence[Write], new: Sequence[NewJob]
+) -> Program[bool]:
+    """Change a job `owner` still holds, with what goes with it; rolled back (False) if the lease was lost."""
+    held = yield Op(_held(tuple(values)), (*values.values(), job_id, owner, JobStatus.PENDING.value))
+    if held != 1:
+        raise Abort(False)
+    for write in writes:
+        yield from write(at)
+    yield from add_jobs_program(new, at)
+    return True
+
+
 class JobRepo:
-    def __init__(self, pool: FairPool, dialect: str) -> None:
+    def __init__(self, pool: FairPool, dialect: str, write: Callable[[Callable[[], Program[bool]]], Awaitable[bool]]):
+        """`write`: runs a write program (the store's short way): every completion takes it."""
         self._pool = pool
         self._dialect = dialect
+        self._write = write
 
     async def add(self, new: Sequence[NewJob], at: datetime) -> None:
         async with self._pool.session_begin() as session:
@@ -128,14 +160,8 @@ class JobRepo:
         self, job_id: int, owner: str, now: datetime, *, jobs: Sequence[NewJob] = (), writes: Sequence[Write] = ()
     ) -> bool:
         """Mark done (only while `owner` holds the lease), with what the job found out, in one transaction."""
-        async with self._pool.session_begin() as session:
-            statement = self._held(job_id, owner).values(status=JobStatus.DONE.value, done_at=now, lease_until=None)
-            if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
-                return False
-            for write in writes:
-                await write(session, now)
-            await add_jobs(session, jobs, now)
-            return True
+        values = {"status": JobStatus.DONE.value, "done_at": now, "lease_until": None}
+        return await self._write(lambda: update_held(job_id, owner, values, at=now, writes=writes, new=jobs))
 
     async def retry(
         self, job_id: int, owner: str, due_at: datetime, error: str, *, clear_attempt: bool = False
@@ -163,47 +189,30 @@ class JobRepo:
         writes: Sequence[Write] = (),
     ) -> bool:
         """Give up on a job (only while `owner` holds the lease); `jobs` (telling someone) and `writes` go with it."""
-        statement = self._held(job_id, owner).values(
-            lease_owner=None, lease_until=None, status=JobStatus.FAILED.value, done_at=now, last_error=error[:2000]
-        )
-        async with self._pool.session_begin() as session:
-            if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
-                return False
-            for write in writes:
-                await write(session, now)
-            await add_jobs(session, jobs, now)
-            return True
+        values = {
+            "lease_owner": None,
+            "lease_until": None,
+            "status": JobStatus.FAILED.value,
+            "done_at": now,
+            "last_error": error[:2000],
+        }
+        return await self._write(lambda: update_held(job_id, owner, values, at=now, writes=writes, new=jobs))
 
     @staticmethod
     def cancel_write(escalation_id: str, kind: JobKind) -> Write:
         """Drop the pending jobs of `kind` for an escalation (its timers, say), with whatever completes."""
 
-        async def write(session: AsyncSession, at: datetime) -> None:
-            await session.execute(
-                update(JobRow)
-                .where(
-                    JobRow.escalation_id == escalation_id,
-                    JobRow.kind == kind.value,
-                    JobRow.status == JobStatus.PENDING.value,
-                    JobRow.lease_owner.is_(None),
-                )
-                .values(status=JobStatus.FAILED.value, done_at=at, last_error="cancelled")
-                .execution_options(synchronize_session=False)
+        def write(at: datetime) -> Program[None]:
+            yield Op(
+                _CANCEL,
+                (JobStatus.FAILED.value, at, "cancelled", escalation_id, kind.value, JobStatus.PENDING.value),
             )
 
         return write
 
-    def _held(self, job_id: int, owner: str) -> Any:
-        return (
-            update(JobRow)
-            .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.status == JobStatus.PENDING.value)
-            .execution_options(synchronize_session=False)
-        )
-
     async def _set(self, job_id: int, owner: str, **values: Any) -> bool:
-        async with self._pool.session_begin() as session:
-            result = await session.execute(self._held(job_id, owner).values(**values))
-            return cast(CursorResult[Any], result).rowcount == 1
+        at = datetime.now(UTC)  # nothing goes with it that would be stamped
+        return await self._write(lambda: update_held(job_id, owner, values, at=at, writes=(), new=()))
 
     async def list(self, *, escalation_id: str | None = None, status: str | None = None) -> list[Job]:
         query = select(JobRow).order_by(JobRow.id)

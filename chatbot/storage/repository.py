@@ -77,7 +77,7 @@ class Store:
         self._pool = FairPool(engine, self._reader)
         self._hot = HotPath(self._pool, save_pool_size)
         self.escalations = EscalationRepo(self._pool, self._hot.write)
-        self.jobs = JobRepo(self._pool, engine.dialect.name)
+        self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write)
         self.away = AwayRepo(self._pool)
         self.cases = CaseRepo(self._pool, engine.dialect.name)
         self.digests = DigestRepo(self._pool, engine.dialect.name)

@@ -19,11 +19,11 @@ from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.escalation import NewEscalation
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.escalations import escalation_values, source_values
-from chatbot.storage.jobs import job_values
+from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Abort, Op, Program, Statement, insert_op, statement
 from chatbot.storage.records import RunOutcome, RunRecord
 from chatbot.storage.rows import audit_values, to_json
-from chatbot.storage.tables import audit_events, case_links, cases, escalation_sources, escalations, jobs, runs
+from chatbot.storage.tables import audit_events, case_links, cases, escalation_sources, escalations, runs
 
 SAVED_COLUMNS = (
     "state_json",
@@ -115,13 +115,8 @@ def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None) -
         return False
     detail = {"status": change.status.value, **move.detail}
     yield insert_op(audit_events, audit_values(run_id, at, actor, change.action, detail, case_id=move.case_id))
-    yield from add_jobs(move.jobs, at)
+    yield from add_jobs_program(move.jobs, at)
     return True
-
-
-def add_jobs(new: Sequence[NewJob], at: datetime) -> Program[None]:
-    for job in new:  # a job whose key exists already is left out (it is queued once)
-        yield insert_op(jobs, job_values(job, at), on_conflict_nothing=("key",) if job.key else ())
 
 
 def open_case(new: NewCase, *, actor: str, at: datetime) -> Program[str]:
@@ -238,7 +233,7 @@ def save_run(
         yield insert_op(audit_events, event)
         for source in source_values(escalation):
             yield insert_op(escalation_sources, source)
-    yield from add_jobs(new_jobs, at)
+    yield from add_jobs_program(new_jobs, at)
     if move is not None:
         yield from move_case(move, actor=actor, at=at, run_id=run_id)
     return True
