@@ -164,7 +164,12 @@ async def test_a_childs_name_with_a_birth_date_is_refused_before_it_is_stored(
     await app.command("new", user=AGENT, channel=CHANNEL, command="/case")
     refused = await app.submit({"steps_taken": f"Logged in as {CHILD}"}, view=app.last_view(), user=AGENT)
     assert "a name with a birth date" in refused.body["errors"]["steps_taken"]
+    await app.command("", user=AGENT, channel=CHANNEL, command="/escalate")
+    summary = {"group": "ts-tier2", "summary": f"Portfolio fails for {CHILD}", "priority": "normal"}
+    refused = await app.submit(summary, view=app.last_view(), user=AGENT)
+    assert "a name with a birth date" in refused.body["errors"]["summary"]
     assert await app.runtime.store.cases.count_open() == 1  # only the intake run's case
+    assert await app.runtime.store.jobs.count("pending") == 0  # and no escalation
 
 
 async def test_warn_mode_lets_it_through_tells_the_agent_and_keeps_it_out_of_the_audit(slack, db_url) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.models.views import View as SlackView
 
 from chatbot.adapters.slack import ids
 from chatbot.adapters.slack.case_blocks import (
@@ -54,11 +55,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     cases = deps.escalations.cases
     name = deps.config.commands.case
 
-    def open_modal(p: BlockActions | SlashCommand, view: object, what: str) -> None:
+    def open_modal(p: BlockActions | SlashCommand, view: SlackView, what: str) -> None:
         user = p.user.id if isinstance(p, BlockActions) else p.user_id
         channel = p.channel_of if isinstance(p, BlockActions) else p.channel_id
         deps.background.spawn(
-            deps.gateway.open_view(p.trigger_id or "", view),  # type: ignore[arg-type]
+            deps.gateway.open_view(p.trigger_id or "", view),
             what=what,
             on_failure=failure_notifier(
                 deps, response_url=p.response_url, channel=channel, user=user, text=MODAL_FAILED

@@ -13,7 +13,7 @@ from chatbot.adapters.slack.notices import tell
 from chatbot.adapters.slack.payload import BlockActions, SlashCommand, ViewSubmission
 from chatbot.adapters.slack.refs import ChannelRef, EscRef, decode
 from chatbot.adapters.slack.sessions import failure_notifier
-from chatbot.domain.errors import UserFacingError
+from chatbot.domain.errors import InvalidFields, UserFacingError
 from chatbot.domain.escalation import Surface
 from chatbot.rendering.escape import escape_mrkdwn
 from chatbot.services.escalations import StaleEscalation
@@ -98,6 +98,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors={ids.MANUAL_SUMMARY: "Say what Tier 2 should look at."})
             return
         try:
+            if deps.pii is not None:  # typed at Tier 1, and shown back in the agent's channel
+                labels = {ids.MANUAL_SUMMARY: "What is wrong", ids.MANUAL_REFERENCE: "Case or ticket number"}
+                deps.pii.check(values, labels, tier=1, only=list(labels))
             await deps.escalations.manual(
                 group_id=values.get(ids.MANUAL_GROUP, ""),
                 summary=summary,
@@ -106,6 +109,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 actor=p.user.id,
                 channel=origin.channel or None,
             )
+        except InvalidFields as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
         except UserFacingError as exc:
             await ack(response_action="errors", errors={ids.MANUAL_GROUP: escape_mrkdwn(exc.message)})
             return
