@@ -202,7 +202,8 @@ class TriageService:
 
     async def open_form(self, run_id: str, *, version: int, actor: str, where: Where) -> Session:
         """The session whose form `actor` wants to fill in; StaleAnswer if it moved on or is not at a form."""
-        session = await self.load(run_id)
+        cached = self._recent.get(run_id)
+        session = cached if cached is not None and cached.state.version == version else await self.load(run_id)
         await self.authorize(session, actor, where)
         if session.state.version != version or session.view.kind != "collect":
             raise StaleAnswer(version, session.state.version)
