@@ -183,6 +183,10 @@ async def test_resolve_in_teams_asks_what_was_found_and_the_agent_gets_the_closu
         card = await app.press(HERBERT, ping_thread, ping_id, "Resolve", {"esc.found": "Clever IDs were swapped"})
         assert buttons(card) == []
         await app.runtime.worker.drain()
+        # The whole walk happened at one instant of the test's clock: the agent's thread has used Teams' 8 posts in
+        # 2 s, so the second of the two messages the agent gets (the resolution notice, the closure reply) waits.
+        clock.advance(seconds=2)
+        await app.runtime.worker.drain()
         sent = [c.body for c in app.connector.posted(chat.id) if c.operation == "send"]
         closure = [b for b in sent if "Closure reply" in str(b)]
         assert len(closure) == 1 and "Clever IDs were swapped" in str(closure[0]) and number in str(closure[0])

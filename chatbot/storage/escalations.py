@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -24,11 +25,12 @@ from chatbot.domain.escalation_policy import Change, delivery
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
-from chatbot.storage.programs import Abort, Op, Program, insert_op, statement
+from chatbot.storage.programs import Abort, Op, Program, Statement, insert_op, statement
 from chatbot.storage.rows import audit_row, audit_values, to_json
 from chatbot.storage.tables import (
     EscalationPostRow,
     EscalationRow,
+    UTCDateTime,
     audit_events,
     escalation_posts,
     escalation_sources,
@@ -98,6 +100,41 @@ def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escal
     )
 
 
+_ESCALATION_COLUMNS = tuple(c.name for c in EscalationRow.__table__.columns)
+_POST_COLUMNS = tuple(c.name for c in EscalationPostRow.__table__.columns)
+_SELECT = f"SELECT {', '.join(_ESCALATION_COLUMNS)} FROM escalations"
+_BY_ID = statement(f"{_SELECT} WHERE id = ?", returns_rows=True)
+_BY_RUN = statement(f"{_SELECT} WHERE run_id = ? ORDER BY created_at, id", returns_rows=True)
+_POSTS = f"SELECT {', '.join(_POST_COLUMNS)} FROM escalation_posts WHERE escalation_id IN "
+_DATETIMES = frozenset(
+    c.name
+    for c in (*EscalationRow.__table__.columns, *EscalationPostRow.__table__.columns)
+    if isinstance(c.type, UTCDateTime)
+)
+
+
+def _row(columns: tuple[str, ...], values: Sequence[Any]) -> SimpleNamespace:
+    """A row read the short way, as the ORM would give it: timestamps timezone-aware UTC."""
+    named = dict(zip(columns, values, strict=True))
+    for name in _DATETIMES.intersection(named):
+        value = named[name]
+        if isinstance(value, str):  # SQLite keeps the UTC wall time as text
+            named[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        elif isinstance(value, datetime):  # as UTCDateTime reads it: a naive value is UTC
+            named[name] = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return SimpleNamespace(**named)
+
+
+def _load(query: Statement, key: str) -> Program[list[Escalation]]:
+    rows = [_row(_ESCALATION_COLUMNS, r) for r in (yield Op(query, (key,)))]
+    if not rows:
+        return []
+    marks = ", ".join("?" for _ in rows)
+    found = yield Op(statement(f"{_POSTS}({marks})", returns_rows=True), tuple(r.id for r in rows))
+    posts = [_row(_POST_COLUMNS, p) for p in found]
+    return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]  # type: ignore[arg-type]
+
+
 _VERSION = statement("SELECT version FROM escalations WHERE id = ?", returns_row=True)
 _POSTED = statement("SELECT 1 FROM escalation_posts WHERE escalation_id = ? AND surface = ?", returns_row=True)
 
@@ -163,11 +200,18 @@ async def _add_post(session: AsyncSession, escalation_id: str, post: PostRef, at
     await session.execute(insert(escalation_posts).values(_post_values(escalation_id, post, at)))
 
 
+Reader = Callable[[Callable[[], Program[Any]]], Awaitable[Any]]
+
+
 class EscalationRepo:
-    def __init__(self, pool: FairPool, write: Callable[[Callable[[], Program[bool]]], Awaitable[bool]]) -> None:
-        """`write`: runs a write program (the store's short way)."""
+    def __init__(
+        self, pool: FairPool, write: Callable[[Callable[[], Program[bool]]], Awaitable[bool]], read: Reader
+    ) -> None:
+        """`write` and `read` run programs the store's short way: a press, a click's look at its run's
+        escalation, the worker's loads."""
         self._pool = pool
         self._write = write
+        self._read = read
 
     async def create(self, esc: NewEscalation, jobs: Sequence[NewJob], *, actor: str, at: datetime) -> Escalation:
         """An escalation raised by hand, with its first jobs and audit event."""
@@ -184,26 +228,13 @@ class EscalationRepo:
         return found
 
     async def get(self, escalation_id: str) -> Escalation | None:
-        async with self._pool.session() as session:
-            row = await session.get(EscalationRow, escalation_id)
-            if row is None:
-                return None
-            posts = (
-                await session.scalars(select(EscalationPostRow).where(EscalationPostRow.escalation_id == row.id))
-            ).all()
-            return _escalation(row, posts)
+        found: list[Escalation] = await self._read(lambda: _load(_BY_ID, escalation_id))
+        return found[0] if found else None
 
     async def for_run(self, run_id: str) -> list[Escalation]:
-        query = select(EscalationRow).where(EscalationRow.run_id == run_id).order_by(EscalationRow.created_at)
-        async with self._pool.session() as session:
-            rows = (await session.scalars(query)).all()
-            if not rows:
-                return []
-            ids = [r.id for r in rows]
-            posts = (
-                await session.scalars(select(EscalationPostRow).where(EscalationPostRow.escalation_id.in_(ids)))
-            ).all()
-            return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
+        """The run's escalations, oldest first."""
+        found: list[Escalation] = await self._read(lambda: _load(_BY_RUN, run_id))
+        return found
 
     async def for_case(self, case_id: str) -> list[Escalation]:
         return await self._where(EscalationRow.case_id == case_id)

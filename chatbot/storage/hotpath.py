@@ -29,7 +29,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from chatbot.domain.run import RunStatus
 from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
-from chatbot.storage.programs import Abort, Program, run_on_asyncpg, run_on_sqlalchemy, run_on_sqlite, sqlite_time
+from chatbot.storage.programs import (
+    Abort,
+    Program,
+    read_on_asyncpg,
+    read_on_sqlite,
+    run_on_asyncpg,
+    run_on_sqlalchemy,
+    run_on_sqlite,
+    sqlite_time,
+)
 from chatbot.storage.records import RunOutcome, RunRecord
 from chatbot.storage.run_writes import SAVE_RUN, SAVED_COLUMNS
 from chatbot.storage.sqlite_inline import InlineSqlite
@@ -146,6 +155,15 @@ class HotPath:
         if self.dialect == "postgresql":
             return await self._in_pg("write", lambda connection: run_on_asyncpg(connection, make))
         return await self._in_sqlite("write", run_on_sqlite, make)
+
+    async def read(self, make: Callable[[], Program[T]]) -> T:
+        """Run a reading program the short way (one snapshot), or through SQLAlchemy's reader."""
+        if not self.enabled:
+            async with self.pool.connect() as connection:
+                return await run_on_sqlalchemy(connection, make)
+        if self.dialect == "postgresql":
+            return await self._in_pg("read", lambda connection: read_on_asyncpg(connection, make))
+        return await self._in_sqlite("read", read_on_sqlite, make)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         if self.dialect == "postgresql":

@@ -34,6 +34,7 @@ class Statement:
     sqlite: str
     postgresql: str
     returns_row: bool = False
+    returns_rows: bool = False  # every row (a list of tuples)
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ class Abort(Exception):
         self.result = result
 
 
-def statement(sql: str, *, returns_row: bool = False) -> Statement:
+def statement(sql: str, *, returns_row: bool = False, returns_rows: bool = False) -> Statement:
     """`sql` written with `?` placeholders; the PostgreSQL form numbers them."""
     pieces = sql.split("?")
     numbered = pieces[0] + "".join(f"${i}{piece}" for i, piece in enumerate(pieces[1:], start=1))
-    return Statement(sql, numbered, returns_row)
+    return Statement(sql, numbered, returns_row, returns_rows)
 
 
 @cache
@@ -89,6 +90,29 @@ def _sqlite_params(params: tuple[Any, ...]) -> tuple[Any, ...]:
 # --- drivers ---------------------------------------------------------------------------------------------------
 
 
+def _sqlite_result(cursor: sqlite3.Cursor, op: Op) -> Any:
+    if op.statement.returns_rows:
+        return cursor.fetchall()
+    return cursor.fetchone() if op.statement.returns_row else cursor.rowcount
+
+
+def read_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]) -> T:
+    """A reading program on a plain sqlite3 connection: one read transaction (a consistent snapshot, no lock
+    that blocks a writer in WAL mode)."""
+    program = make()
+    connection.execute("BEGIN")
+    try:
+        result: Any = None
+        while True:
+            op = program.send(result)
+            result = _sqlite_result(connection.execute(op.statement.sqlite, _sqlite_params(op.params)), op)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    finally:
+        if connection.in_transaction:
+            connection.execute("COMMIT")
+
+
 def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]) -> T:
     """The program as one transaction on a plain sqlite3 connection (autocommit mode). Leaves no transaction open
     when it raises, so the caller may run it again, whole, when SQLite was busy."""
@@ -98,8 +122,7 @@ def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]
         result: Any = None
         while True:
             op = program.send(result)
-            cursor = connection.execute(op.statement.sqlite, _sqlite_params(op.params))
-            result = cursor.fetchone() if op.statement.returns_row else cursor.rowcount
+            result = _sqlite_result(connection.execute(op.statement.sqlite, _sqlite_params(op.params)), op)
     except StopIteration as done:
         connection.execute("COMMIT")
         return done.value  # type: ignore[no-any-return]
@@ -112,6 +135,16 @@ def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]
         raise
 
 
+async def _asyncpg_result(connection: asyncpg.Connection, op: Op) -> Any:
+    if op.statement.returns_rows:
+        return [tuple(r) for r in await connection.fetch(op.statement.postgresql, *op.params)]
+    if op.statement.returns_row:
+        row = await connection.fetchrow(op.statement.postgresql, *op.params)
+        return tuple(row) if row is not None else None
+    status = await connection.execute(op.statement.postgresql, *op.params)
+    return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+
+
 async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
     program = make()
     try:
@@ -120,16 +153,24 @@ async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Prog
             try:
                 while True:
                     op = program.send(result)
-                    if op.statement.returns_row:
-                        row = await connection.fetchrow(op.statement.postgresql, *op.params)
-                        result = tuple(row) if row is not None else None
-                    else:
-                        status = await connection.execute(op.statement.postgresql, *op.params)
-                        result = int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+                    result = await _asyncpg_result(connection, op)
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
     except Abort as abort:  # raised inside the transaction block: asyncpg rolled it back
         return abort.result  # type: ignore[no-any-return]
+
+
+async def read_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
+    """A reading program in one read-only transaction (one snapshot, REPEATABLE READ)."""
+    program = make()
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        result: Any = None
+        try:
+            while True:
+                op = program.send(result)
+                result = await _asyncpg_result(connection, op)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
 
 async def run_on_sqlalchemy(connection: AsyncConnection, make: Callable[[], Program[T]]) -> T:
@@ -149,6 +190,9 @@ async def run_on_sqlalchemy(connection: AsyncConnection, make: Callable[[], Prog
         for i in range(len(params)):
             named = named.replace("?", f":p{i}", 1)
         cursor = await connection.execute(text(named), {f"p{i}": v for i, v in enumerate(params)})
-        result = cursor.fetchone() if op.statement.returns_row else cursor.rowcount
-        if op.statement.returns_row and result is not None:
-            result = tuple(result)
+        if op.statement.returns_rows:
+            result = [tuple(r) for r in cursor.fetchall()]
+        else:
+            result = cursor.fetchone() if op.statement.returns_row else cursor.rowcount
+            if op.statement.returns_row and result is not None:
+                result = tuple(result)

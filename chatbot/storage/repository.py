@@ -76,7 +76,7 @@ class Store:
         self._reader = _sqlite_reader(engine)
         self._pool = FairPool(engine, self._reader)
         self._hot = HotPath(self._pool, save_pool_size)
-        self.escalations = EscalationRepo(self._pool, self._hot.write)
+        self.escalations = EscalationRepo(self._pool, self._hot.write, self._hot.read)
         self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write)
         self.away = AwayRepo(self._pool)
         self.cases = CaseRepo(self._pool, engine.dialect.name)
