@@ -1,28 +1,25 @@
-"""Cases, their numbers, links and timeline: plain domain records in and out, each method one transaction."""
+"""Cases, their numbers, links and timeline: plain domain records in and out, each method one transaction (a
+program run the store's short way, as the hot path's runs are)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseStatus, LinkKind, Resolution
 from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.jobs import NewJob
-from chatbot.storage.gate import FairPool
-from chatbot.storage.jobs import add_jobs
-from chatbot.storage.programs import run_on_sqlalchemy
-from chatbot.storage.rows import audit_values, to_json
+from chatbot.storage.jobs import add_jobs_program
+from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, insert_op, statement
+from chatbot.storage.rows import Plain, audit_values, to_json
 from chatbot.storage.run_writes import NewCase, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
     CaseLinkRow,
     CaseRow,
-    RunRow,
+    audit_events,
     case_links,
 )
 
@@ -55,52 +52,76 @@ def _case(row: CaseRow, links: Sequence[CaseLinkRow] = ()) -> Case:
     )
 
 
+_CASES = Plain(CaseRow.__table__)  # type: ignore[arg-type]
+_LINKS = Plain(CaseLinkRow.__table__)  # type: ignore[arg-type]
+_STILL_OPEN = f"status NOT IN ('{CaseStatus.RESOLVED.value}', '{CaseStatus.CLOSED.value}')"
+_BY_ID = statement(f"{_CASES.select} WHERE id = ?", returns_rows=True)
+_BY_NUMBER = statement(f"{_CASES.select} WHERE number = ?", returns_rows=True)
+_OPEN_FOR_TICKET = statement(
+    f"{_CASES.select} WHERE ticket = ? AND {_STILL_OPEN} ORDER BY opened_at DESC LIMIT 1", returns_rows=True
+)
+_OPEN_FOR_OWNER = statement(f"{_CASES.select} WHERE owner_id = ? AND {_STILL_OPEN} ORDER BY opened_at LIMIT ?",
+                            returns_rows=True)  # fmt: skip
+_LINKS_OF = statement(f"{_LINKS.select} WHERE case_id = ? ORDER BY id", returns_rows=True)
+_AUDIT = Plain(AuditEventRow.__table__)  # type: ignore[arg-type]
+_TIMELINE = statement(f"{_AUDIT.select} WHERE case_id = ? ORDER BY at DESC, id DESC LIMIT ?", returns_rows=True)
+_WORK = statement(
+    "SELECT action FROM audit_events WHERE case_id = ? AND action LIKE 'case.work.%' ORDER BY at, id",
+    returns_rows=True,
+)
+_COUNT_OPEN = statement(f"SELECT count(*) FROM cases WHERE {_STILL_OPEN}", returns_rows=True)
+_RUNS = statement("SELECT id, playbook_id, status FROM runs WHERE case_id = ? ORDER BY created_at", returns_rows=True)
+
+
+def _one_case(query: Statement, *params: Any) -> Program[Case | None]:
+    """The first case `query` finds, with its links."""
+    rows = _CASES.rows((yield Op(query, params)))
+    if not rows:
+        return None
+    links = _LINKS.rows((yield Op(_LINKS_OF, (rows[0].id,))))
+    return _case(rows[0], links)  # type: ignore[arg-type]
+
+
+def _cases(query: Statement, *params: Any) -> Program[list[Case]]:
+    return [_case(row) for row in _CASES.rows((yield Op(query, params)))]  # type: ignore[arg-type]
+
+
+def _rows(query: Statement, *params: Any) -> Program[list[tuple[Any, ...]]]:
+    found: list[tuple[Any, ...]] = yield Op(query, params)
+    return found
+
+
 class CaseRepo:
-    def __init__(self, pool: FairPool, dialect: str) -> None:
-        self._pool = pool
-        self._dialect = dialect
+    def __init__(self, write: Writer, read: Reader) -> None:
+        """`write` and `read` run programs the store's short way (one transaction each, no ORM)."""
+        self._write = write
+        self._read = read
 
     async def open(self, new: NewCase, *, actor: str, at: datetime) -> Case:
         """Open a case on its own (`/case new`): numbered by one atomic increment of its prefix's counter, so two
         replicas opening cases at once never get the same number (run_writes.open_case, as a run's start does)."""
-        async with self._pool.begin() as connection:
-            await run_on_sqlalchemy(connection, lambda: open_case(new, actor=actor, at=at))
+        await self._write(lambda: open_case(new, actor=actor, at=at))
         found = await self.get(new.id)
         assert found is not None
         return found
 
     async def get(self, case_id: str) -> Case | None:
-        async with self._pool.session() as session:
-            row = await session.get(CaseRow, case_id)
-            return await self._with_links(session, row) if row is not None else None
+        found: Case | None = await self._read(lambda: _one_case(_BY_ID, case_id))
+        return found
 
     async def by_number(self, number: str) -> Case | None:
-        async with self._pool.session() as session:
-            row = (await session.scalars(select(CaseRow).where(CaseRow.number == number.upper()))).first()
-            return await self._with_links(session, row) if row is not None else None
+        found: Case | None = await self._read(lambda: _one_case(_BY_NUMBER, number.upper()))
+        return found
 
     async def open_for_ticket(self, ticket: str) -> Case | None:
         """The newest case still open for a Zendesk ticket: a second contact on it continues that case."""
-        query = (
-            select(CaseRow)
-            .where(CaseRow.ticket == ticket, CaseRow.status.not_in([CaseStatus.RESOLVED, CaseStatus.CLOSED]))
-            .order_by(CaseRow.opened_at.desc())
-            .limit(1)
-        )
-        async with self._pool.session() as session:
-            row = (await session.scalars(query)).first()
-            return await self._with_links(session, row) if row is not None else None
+        found: Case | None = await self._read(lambda: _one_case(_OPEN_FOR_TICKET, ticket))
+        return found
 
     async def for_owner(self, owner_id: str, *, limit: int = 20) -> list[Case]:
         """An agent's open cases, oldest first."""
-        query = (
-            select(CaseRow)
-            .where(CaseRow.owner_id == owner_id, CaseRow.status.not_in([CaseStatus.RESOLVED, CaseStatus.CLOSED]))
-            .order_by(CaseRow.opened_at)
-            .limit(limit)
-        )
-        async with self._pool.session() as session:
-            return [_case(row) for row in await session.scalars(query)]
+        found: list[Case] = await self._read(lambda: _cases(_OPEN_FOR_OWNER, owner_id, limit))
+        return found
 
     async def apply(
         self,
@@ -123,28 +144,32 @@ class CaseRepo:
             values["resolution_json"] = to_json({"found": resolution.found, "changed": resolution.changed})
         if change.clear_resolution:
             values.update(resolved_at=None, closed_at=None, close_due=None, resolution_json=None)
-        statement = (
-            update(CaseRow)
-            .where(CaseRow.id == case.id, CaseRow.version == case.version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._pool.session_begin() as session:
-            if cast(CursorResult[Any], await session.execute(statement)).rowcount != 1:
-                return False
-            event = case_event(case.id, at, actor, change.action, {"status": change.status.value, **(detail or {})})
-            await session.execute(insert(AuditEventRow).values(event))
-            await add_jobs(session, jobs, at)
+        sets = ", ".join(f"{name} = ?" for name in values)
+        compare_and_set = statement(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
+        event = case_event(case.id, at, actor, change.action, {"status": change.status.value, **(detail or {})})
+
+        def write() -> Program[bool]:
+            if (yield Op(compare_and_set, (*values.values(), case.id, case.version))) != 1:
+                return False  # nothing written yet: the transaction commits nothing
+            yield insert_op(audit_events, event)
+            yield from add_jobs_program(jobs, at)
             return True
+
+        changed: bool = await self._write(write)
+        return changed
 
     async def link(
         self, case_id: str, kind: LinkKind, ref: str, *, label: str | None, actor: str, at: datetime, action: str
     ) -> None:
         """Link the case to something (a Jira issue, a partner's ticket), with its audit event."""
-        async with self._pool.session_begin() as session:
-            await self._add_link(session, case_id, kind, ref, label, actor, at)
-            detail = {"kind": kind.value, "ref": ref, **({"label": label} if label else {})}
-            await session.execute(insert(AuditEventRow).values(case_event(case_id, at, actor, action, detail)))
+        values = {"case_id": case_id, "kind": kind.value, "ref": ref, "label": label, "actor": actor, "created_at": at}
+        detail = {"kind": kind.value, "ref": ref, **({"label": label} if label else {})}
+
+        def write() -> Program[None]:
+            yield insert_op(case_links, values)
+            yield insert_op(audit_events, case_event(case_id, at, actor, action, detail))
+
+        await self._write(write)
 
     async def record(
         self,
@@ -158,52 +183,29 @@ class CaseRepo:
     ) -> None:
         """An event on the case's timeline that changes nothing else (Tier II work done, a status update sent),
         with the jobs that tell someone about it."""
-        async with self._pool.session_begin() as session:
-            await session.execute(insert(AuditEventRow).values(case_event(case_id, at, actor, action, detail)))
-            await add_jobs(session, jobs, at)
+
+        def write() -> Program[None]:
+            yield insert_op(audit_events, case_event(case_id, at, actor, action, detail))
+            yield from add_jobs_program(jobs, at)
+
+        await self._write(write)
 
     async def timeline(self, case_id: str, *, limit: int = 50) -> list[CaseEvent]:
         """The case's newest `limit` events (its own, its runs' starts, its escalations' changes), oldest first."""
-        query = (
-            select(AuditEventRow)
-            .where(AuditEventRow.case_id == case_id)
-            .order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
-            .limit(limit)
-        )
-        async with self._pool.session() as session:
-            rows = (await session.scalars(query)).all()
-        return [CaseEvent(r.at, r.actor, r.action, json.loads(r.detail_json)) for r in reversed(rows)]
+        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(_TIMELINE, case_id, limit))
+        events = _AUDIT.rows(rows[::-1])
+        return [CaseEvent(e.at, e.actor, e.action, json.loads(e.detail_json)) for e in events]
 
     async def work_recorded(self, case_id: str) -> list[str]:
         """The kinds of Tier II work recorded on the case, first recorded first, each once."""
-        query = (
-            select(AuditEventRow.action)
-            .where(AuditEventRow.case_id == case_id, AuditEventRow.action.like("case.work.%"))
-            .order_by(AuditEventRow.at, AuditEventRow.id)
-        )
-        async with self._pool.session() as session:
-            actions = (await session.scalars(query)).all()
-        return list(dict.fromkeys(a.removeprefix("case.work.") for a in actions))
+        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(_WORK, case_id))
+        return list(dict.fromkeys(str(r[0]).removeprefix("case.work.") for r in rows))
 
     async def runs_of(self, case_id: str) -> list[tuple[str, str, str]]:
         """(run id, playbook id, status) of the case's runs, oldest first."""
-        query = select(RunRow.id, RunRow.playbook_id, RunRow.status).where(RunRow.case_id == case_id)
-        async with self._pool.session() as session:
-            return [(r[0], r[1], r[2]) for r in (await session.execute(query.order_by(RunRow.created_at))).all()]
+        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(_RUNS, case_id))
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def count_open(self) -> int:
-        query = select(func.count()).select_from(CaseRow).where(CaseRow.status.not_in(["resolved", "closed"]))
-        async with self._pool.session() as session:
-            return int((await session.execute(query)).scalar_one())
-
-    async def _add_link(
-        self, session: AsyncSession, case_id: str, kind: LinkKind, ref: str, label: str | None, actor: str, at: datetime
-    ) -> None:
-        values = {"case_id": case_id, "kind": kind.value, "ref": ref, "label": label, "actor": actor, "created_at": at}
-        await session.execute(insert(case_links).values(values))
-
-    async def _with_links(self, session: AsyncSession, row: CaseRow) -> Case:
-        links = (
-            await session.scalars(select(CaseLinkRow).where(CaseLinkRow.case_id == row.id).order_by(CaseLinkRow.id))
-        ).all()
-        return _case(row, links)
+        row: tuple[int] = (await self._read(lambda: _rows(_COUNT_OPEN)))[0]
+        return int(row[0])

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
-from types import SimpleNamespace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -25,12 +24,11 @@ from chatbot.domain.escalation_policy import Change, delivery
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
-from chatbot.storage.programs import Abort, Op, Program, Statement, insert_op, statement
-from chatbot.storage.rows import audit_row, audit_values, to_json
+from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, insert_op, statement
+from chatbot.storage.rows import Plain, audit_row, audit_values, to_json
 from chatbot.storage.tables import (
     EscalationPostRow,
     EscalationRow,
-    UTCDateTime,
     audit_events,
     escalation_posts,
     escalation_sources,
@@ -100,38 +98,21 @@ def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escal
     )
 
 
-_ESCALATION_COLUMNS = tuple(c.name for c in EscalationRow.__table__.columns)
-_POST_COLUMNS = tuple(c.name for c in EscalationPostRow.__table__.columns)
-_SELECT = f"SELECT {', '.join(_ESCALATION_COLUMNS)} FROM escalations"
-_BY_ID = statement(f"{_SELECT} WHERE id = ?", returns_rows=True)
-_BY_RUN = statement(f"{_SELECT} WHERE run_id = ? ORDER BY created_at, id", returns_rows=True)
-_POSTS = f"SELECT {', '.join(_POST_COLUMNS)} FROM escalation_posts WHERE escalation_id IN "
-_DATETIMES = frozenset(
-    c.name
-    for c in (*EscalationRow.__table__.columns, *EscalationPostRow.__table__.columns)
-    if isinstance(c.type, UTCDateTime)
-)
+_ESCALATIONS = Plain(EscalationRow.__table__)  # type: ignore[arg-type]
+_POSTS = Plain(EscalationPostRow.__table__)  # type: ignore[arg-type]
+_BY_ID = statement(f"{_ESCALATIONS.select} WHERE id = ?", returns_rows=True)
+_BY_RUN = statement(f"{_ESCALATIONS.select} WHERE run_id = ? ORDER BY created_at, id", returns_rows=True)
+_BY_CASE = statement(f"{_ESCALATIONS.select} WHERE case_id = ? ORDER BY created_at, id", returns_rows=True)
 
 
-def _row(columns: tuple[str, ...], values: Sequence[Any]) -> SimpleNamespace:
-    """A row read the short way, as the ORM would give it: timestamps timezone-aware UTC."""
-    named = dict(zip(columns, values, strict=True))
-    for name in _DATETIMES.intersection(named):
-        value = named[name]
-        if isinstance(value, str):  # SQLite keeps the UTC wall time as text
-            named[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
-        elif isinstance(value, datetime):  # as UTCDateTime reads it: a naive value is UTC
-            named[name] = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return SimpleNamespace(**named)
-
-
-def _load(query: Statement, key: str) -> Program[list[Escalation]]:
-    rows = [_row(_ESCALATION_COLUMNS, r) for r in (yield Op(query, (key,)))]
+def _load(query: Statement, *params: Any) -> Program[list[Escalation]]:
+    """The escalations `query` finds, with their posts, in the query's order."""
+    rows = _ESCALATIONS.rows((yield Op(query, params)))
     if not rows:
         return []
     marks = ", ".join("?" for _ in rows)
-    found = yield Op(statement(f"{_POSTS}({marks})", returns_rows=True), tuple(r.id for r in rows))
-    posts = [_row(_POST_COLUMNS, p) for p in found]
+    posts_of = statement(f"{_POSTS.select} WHERE escalation_id IN ({marks})", returns_rows=True)
+    posts = _POSTS.rows((yield Op(posts_of, tuple(r.id for r in rows))))
     return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]  # type: ignore[arg-type]
 
 
@@ -200,9 +181,6 @@ async def _add_post(session: AsyncSession, escalation_id: str, post: PostRef, at
     await session.execute(insert(escalation_posts).values(_post_values(escalation_id, post, at)))
 
 
-Reader = Callable[[Callable[[], Program[Any]]], Awaitable[Any]]
-
-
 class EscalationRepo:
     def __init__(
         self, pool: FairPool, write: Callable[[Callable[[], Program[bool]]], Awaitable[bool]], read: Reader
@@ -237,7 +215,9 @@ class EscalationRepo:
         return found
 
     async def for_case(self, case_id: str) -> list[Escalation]:
-        return await self._where(EscalationRow.case_id == case_id)
+        """The case's escalations, oldest first."""
+        found: list[Escalation] = await self._read(lambda: _load(_BY_CASE, case_id))
+        return found
 
     async def open_for_groups(self, group_ids: Sequence[str], *, limit: int = 20) -> list[Escalation]:
         """Escalations of these groups nobody has returned or resolved, oldest first (a supervisor's Home)."""

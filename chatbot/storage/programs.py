@@ -14,7 +14,7 @@ drift from the schema; values go in as Python values and each driver binds them 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -44,6 +44,10 @@ class Op:
 
 
 Program = Generator[Op, Any, T]  # yields statements, is sent each one's result, returns the write's result
+
+
+Reader = Callable[[Callable[[], Program[Any]]], Awaitable[Any]]  # runs a reading program, the store's short way
+Writer = Callable[[Callable[[], Program[Any]]], Awaitable[Any]]  # runs a program as one write transaction
 
 
 class Abort(Exception):

@@ -79,7 +79,7 @@ class Store:
         self.escalations = EscalationRepo(self._pool, self._hot.write, self._hot.read)
         self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write)
         self.away = AwayRepo(self._pool)
-        self.cases = CaseRepo(self._pool, engine.dialect.name)
+        self.cases = CaseRepo(self._hot.write, self._hot.read)
         self.digests = DigestRepo(self._pool, engine.dialect.name)
         self.teams = ConversationRepo(self._pool, engine.dialect.name)
 

@@ -1,12 +1,16 @@
-"""How rows are written the same way everywhere: JSON columns and audit events."""
+"""How rows are written (JSON columns, audit events) and read the short way, the same everywhere."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from chatbot.storage.tables import AuditEventRow
+from sqlalchemy import Table
+
+from chatbot.storage.tables import AuditEventRow, UTCDateTime
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -26,3 +30,29 @@ def audit_row(
     run_id: str | None, at: datetime, actor: str, action: str, detail: dict[str, Any], *, case_id: str | None = None
 ) -> AuditEventRow:
     return AuditEventRow(**audit_values(run_id, at, actor, action, detail, case_id=case_id))
+
+
+class Plain:
+    """Reading a table the short way (a program's plain statement), rows shaped as the ORM would give them.
+
+    The column list comes from the table's definition, so it cannot drift from it; timestamps come back
+    timezone-aware UTC as `UTCDateTime` reads them (SQLite keeps the UTC wall time as text)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table.name
+        self.columns = tuple(c.name for c in table.columns)
+        self.select = f"SELECT {', '.join(self.columns)} FROM {table.name}"
+        self._times = frozenset(c.name for c in table.columns if isinstance(c.type, UTCDateTime))
+
+    def row(self, values: Sequence[Any]) -> SimpleNamespace:
+        named = dict(zip(self.columns, values, strict=True))
+        for name in self._times:
+            value = named[name]
+            if isinstance(value, str):
+                named[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            elif isinstance(value, datetime):
+                named[name] = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return SimpleNamespace(**named)
+
+    def rows(self, found: Sequence[Sequence[Any]]) -> list[SimpleNamespace]:
+        return [self.row(values) for values in found]
