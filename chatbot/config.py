@@ -278,6 +278,16 @@ class Config(_Model):
     def links_text(self) -> dict[str, str]:
         return {name: str(url) for name, url in self.links.items()}
 
+    def names(self) -> dict[str, str]:
+        """Each configured person's name by their Slack user id and Teams object id: what notes and replies show
+        instead of an id (templates read it as `people`)."""
+        named = {}
+        for person in self.people.values():
+            for user_id in (person.slack_user, person.teams_user):
+                if user_id:
+                    named[user_id] = person.name
+        return named
+
     def person_of(self, user_id: str) -> str | None:
         """The configured person a Slack user id or Teams object id belongs to."""
         for person_id, person in self.people.items():

@@ -405,8 +405,9 @@ async def test_resolve_renders_the_closure_reply_and_note_and_closes_at_once(w):
     await w.cases.record(case.id, WorkKind.PARTNER, actor=TIER2, reference="CLV-99812", detail=None)
     w.clock.advance(hours=2)
 
+    lead = "U00000TS07"  # a configured person: notes show their name, never their id
     closure = await w.cases.resolve(
-        case.id, actor=TIER2, found=" The class was archived in Clever ", changed="Restored the class and re-synced"
+        case.id, actor=lead, found=" The class was archived in Clever ", changed="Restored the class and re-synced"
     )
     reply, note = closure.reply, closure.note
     assert "Good news: the issue in case TS-2026-000001 (ticket 482913) is resolved." in reply
@@ -416,7 +417,7 @@ async def test_resolve_renders_the_closure_reply_and_note_and_closes_at_once(w):
     assert "will close in" not in reply
     assert reply.endswith("Kind regards,\nTechnical Services")
     assert note.splitlines() == [
-        f"Case TS-2026-000001 resolved by {TIER2}.",
+        "Case TS-2026-000001 resolved by Technical Services Tier II lead.",
         "Ticket: 482913",
         "Found: The class was archived in Clever",
         "Changed: Restored the class and re-synced",

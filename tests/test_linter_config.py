@@ -3,6 +3,7 @@ configured folder, groups no outcome uses, and internal-only terms in customer r
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,26 @@ def test_internal_terms_come_from_the_config_file(tmp_path):
     assert config.internal_only_terms == ("800.521.6516",)
     checked = check_playbooks(config, [PLAYBOOKS / "internal" / "leaky.yaml"])
     assert {i.step for i in checked.errors} == {"inline-reply", "tell-now", None}  # None: the reply frame
+
+
+def test_the_case_replies_are_checked_for_internal_terms_too(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    closure = templates / "replies" / "case_closure.j2"
+    closure.write_text(closure.read_text() + "Call Clever on 800.521.6516.\n")
+    line = closure.read_text().count("\n")
+    checked = check_playbooks(make_config(templates_dir=str(templates), internal_only_terms=TERMS))
+    assert [(i.file, i.line) for i in checked.errors] == [(f"{templates}/replies/case_closure.j2", line)]
+    assert "this customer reply contains '800.521.6516'" in checked.errors[0].message
+
+
+def test_a_configured_link_with_an_internal_term_is_an_error(tmp_path):
+    path = write_config(
+        tmp_path,
+        terms="internal_only_terms: [enterprise-support.clever.com]",
+        links="links: {partner: 'https://enterprise-support.clever.com/contact'}",
+    )
+    config, _ = load_config(path)
+    [error] = check_playbooks(config).errors
+    assert (error.file, error.line) == (str(path), line_of(path, "links:"))
+    assert "link 'partner' (customer replies carry it) contains 'enterprise-support.clever.com'" in error.message

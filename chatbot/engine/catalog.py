@@ -8,7 +8,7 @@ from pathlib import Path
 
 from chatbot.config import Config
 from chatbot.domain.errors import Issue, PlaybookErrors
-from chatbot.engine.config_rules import internal_terms_in_replies, people_named, unused_groups
+from chatbot.engine.config_rules import internal_terms_in_links, internal_terms_in_replies, people_named, unused_groups
 from chatbot.engine.linter import lint
 from chatbot.engine.loader import Catalog, load_catalog
 from chatbot.engine.machine import Engine
@@ -48,9 +48,10 @@ def check_playbooks(config: Config, paths: Iterable[str | Path] | None = None) -
         catalog, issues = load_catalog(named)
         only = frozenset(catalog.playbooks)
         _add_folder(catalog, config.playbooks_dir)
-    renderer = Renderer(config.templates_dir, {"links": config.links_text()})
+    renderer = Renderer(config.templates_dir, {"links": config.links_text(), "people": config.names()})
     issues += lint(catalog, renderer, config.groups.keys(), only)
     issues += internal_terms_in_replies(catalog, renderer, config.internal_only_terms, only)
+    issues += internal_terms_in_links(config)
     issues += people_named(catalog, config, only)
     if only is None:  # whether a group is used can only be told from every playbook
         issues += unused_groups(catalog, config)

@@ -12,9 +12,8 @@ import jinja2
 from chatbot.config import Config
 from chatbot.domain.errors import Issue
 from chatbot.engine.loader import Catalog, LoadedPlaybook
-from chatbot.rendering.templates import Renderer
+from chatbot.rendering.templates import APP_REPLIES, DEFAULT_REPLY, Renderer
 
-DEFAULT_REPLY = "replies/default.j2"
 # A Jinja comment never reaches the customer, so a term in one (a note to template authors) is no leak.
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 
@@ -62,11 +61,11 @@ def internal_terms_in_replies(
     catalog: Catalog, renderer: Renderer, terms: Collection[str], only: Collection[str] | None = None
 ) -> Iterator[Issue]:
     """An error wherever a customer reply holds an internal-only term: the `reply` or `reply_template` file of an
-    outcome or of an instruction step, or the default reply frame. Notes and checklists are for Tier 2 and may
-    hold them."""
+    outcome or of an instruction step, or the app's own replies (the frame, the case replies). Notes and
+    checklists are for Tier 2 and may hold them."""
     if not terms:
         return
-    yield from _in_default_reply(renderer, terms)
+    yield from _in_app_replies(renderer, terms)
     for pb in catalog:
         if only is not None and pb.id not in only:
             continue
@@ -78,12 +77,23 @@ def internal_terms_in_replies(
                 yield from _in_reply(pb, step.id, out.reply, out.reply_template, ("outcome",), renderer, terms)
 
 
-def _in_default_reply(renderer: Renderer, terms: Collection[str]) -> Iterator[Issue]:
-    source = _template_source(renderer, DEFAULT_REPLY)
-    if source is None:
-        return  # a missing default template is the linter's own error already
-    for term, line in _found(source, terms):
-        yield Issue(_shown(f"{renderer.templates_dir}/{DEFAULT_REPLY}"), line, None, _message("the reply frame", term))
+def internal_terms_in_links(config: Config) -> Iterator[Issue]:
+    """An error for a configured link that holds an internal-only term: replies send customers to these."""
+    for name, url in config.links_text().items():
+        for term, _line in _found(url, config.internal_only_terms):
+            file, line = config.located("links", name) or ("configuration", 1)
+            yield Issue(_shown(file), line, None, _message(f"link '{name}' (customer replies carry it)", term))
+
+
+def _in_app_replies(renderer: Renderer, terms: Collection[str]) -> Iterator[Issue]:
+    """The reply frame and the case replies (opened, status update, closure)."""
+    for name in APP_REPLIES:
+        source = _template_source(renderer, name)
+        if source is None:
+            continue  # a missing template is the linter's own error already
+        for term, line in _found(source, terms):
+            what = "the reply frame" if name == DEFAULT_REPLY else "this customer reply"
+            yield Issue(_shown(f"{renderer.templates_dir}/{name}"), line, None, _message(what, term))
 
 
 def _in_reply(

@@ -31,7 +31,7 @@ from chatbot.domain.views import (
 from chatbot.engine.fields import validate_fields
 from chatbot.engine.loader import Catalog, LoadedPlaybook
 from chatbot.engine.schema import FieldSpec, Step, StepKind
-from chatbot.rendering.templates import Renderer
+from chatbot.rendering.templates import DEFAULT_REPLY, Renderer
 
 PII_WITHHELD = "[withheld: PII]"
 DEFAULT_SIGNATURE = "Technical Support"
@@ -181,7 +181,7 @@ class Engine:
         if step.reply:
             ctx = self.render_context(state, include_pii=include_pii)
             ctx["body"] = self.renderer.render_inline(step.reply, ctx)
-            return self.renderer.render_file("replies/default.j2", ctx)
+            return self.renderer.render_file(DEFAULT_REPLY, ctx)
         return None
 
     def render_context(self, state: RunState, *, include_pii: bool = False) -> dict[str, Any]:
@@ -222,7 +222,7 @@ class Engine:
             "needs": [{"label": f.label, "value": f.value} for f in needs],
         }
         ctx["body"] = self.renderer.render_inline(out.reply, ctx) if out.reply else ""
-        reply = self.renderer.render_file(out.reply_template or "replies/default.j2", ctx)
+        reply = self.renderer.render_file(out.reply_template or DEFAULT_REPLY, ctx)
         ctx["body"] = self.renderer.render_inline(out.note, ctx) if out.note else ""
         note = self.renderer.render_file(out.note_template or "notes/default.j2", ctx)
         return OutcomeView(

@@ -22,6 +22,7 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=75, strip_whit
 # Names every template can use; a field may not take one of them.
 RESERVED_NAMES = frozenset(
     {"playbook", "outcome", "trail", "fields", "run", "step", "agent", "loop", "range", "signature", "links"}
+    | {"people"}  # configured names by Slack or Teams id: `{{ people.get(id, id) }}` shows a name, not an id
     | {"case_number"}  # every run belongs to a case: its number is known from the start (never asked in a form)
 )
 

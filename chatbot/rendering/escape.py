@@ -19,6 +19,15 @@ def escape_mrkdwn(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def user_mention(value: str) -> str:
+    """A mention when `value` is a Slack user id (set by the app), else the value as inert text: a field a person
+    filled in (a name typed into a form) must never become a mention or a broadcast."""
+    return f"<@{value}>" if _SLACK_USER.fullmatch(value) else escape_mrkdwn(value)
+
+
 def unescape_mrkdwn(text: str) -> str:
     """Inverse of `escape_mrkdwn`, for surfaces that show plain text (the terminal)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

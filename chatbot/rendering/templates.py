@@ -16,6 +16,15 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
+# The templates the app itself renders (the playbooks name their own): replies a customer reads, notes for the ticket.
+DEFAULT_REPLY = "replies/default.j2"
+DEFAULT_NOTE = "notes/default.j2"
+CASE_OPENED_REPLY = "replies/case_opened.j2"
+CASE_STATUS_REPLY = "replies/case_status_update.j2"
+CASE_CLOSURE_REPLY = "replies/case_closure.j2"
+CASE_CLOSURE_NOTE = "notes/case_closure.j2"
+APP_REPLIES = (DEFAULT_REPLY, CASE_OPENED_REPLY, CASE_STATUS_REPLY, CASE_CLOSURE_REPLY)
+
 
 class TemplateProblem(Exception):
     """A template is missing, does not compile or failed to render."""

@@ -32,7 +32,13 @@ from chatbot.domain.errors import UserFacingError
 from chatbot.domain.escalation import AgentUpdate, Escalation, NewEscalation, Surface
 from chatbot.domain.jobs import Job, JobKind, NewJob
 from chatbot.engine.machine import DEFAULT_SIGNATURE
-from chatbot.rendering.templates import Renderer
+from chatbot.rendering.templates import (
+    CASE_CLOSURE_NOTE,
+    CASE_CLOSURE_REPLY,
+    CASE_OPENED_REPLY,
+    CASE_STATUS_REPLY,
+    Renderer,
+)
 from chatbot.scheduler.worker import Done, JobContext, Registration
 from chatbot.services.clock import Clock
 from chatbot.services.references import TICKET
@@ -202,7 +208,7 @@ class CaseService:
             details=given,
             priority=priority,
         )
-        reply = self.renderer.render_file("replies/case_opened.j2", self._context(case))
+        reply = self.renderer.render_file(CASE_OPENED_REPLY, self._context(case))
         missing = [label for field_id, label, _multi in HELPFUL_DETAILS if not given.get(field_id)]
         return case, reply, missing
 
@@ -299,7 +305,7 @@ class CaseService:
         record_work(case)
         kinds = [WorkKind(k) for k in await self.store.cases.work_recorded(case.id)]
         work = [CUSTOMER_WORK[k] for k in kinds if k in CUSTOMER_WORK]
-        text = self.renderer.render_file("replies/case_status_update.j2", {**self._context(case), "work": work})
+        text = self.renderer.render_file(CASE_STATUS_REPLY, {**self._context(case), "work": work})
         await self.store.cases.record(case.id, actor=actor, at=self.clock(), action="case.status_update", detail={})
         return case, text
 
@@ -330,11 +336,11 @@ class CaseService:
             **self._context(case),
             "found": resolution.found,
             "changed": resolution.changed,
-            "resolved_by": actor,
+            "resolved_by": self.config.names().get(actor, actor),
             "links_recorded": recorded,
         }
-        reply = self.renderer.render_file("replies/case_closure.j2", ctx)
-        note = self.renderer.render_file("notes/case_closure.j2", ctx)
+        reply = self.renderer.render_file(CASE_CLOSURE_REPLY, ctx)
+        note = self.renderer.render_file(CASE_CLOSURE_NOTE, ctx)
         return Closure(case, reply, note)
 
     async def _resolve(self, case: Case, actor: str, resolution: Resolution, jobs: list[NewJob]) -> bool:

@@ -18,7 +18,7 @@ from chatbot.adapters.slack.text import code_blocks, split_text
 from chatbot.config import Config, Group
 from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, EscalationKind
 from chatbot.domain.escalation_policy import PAST, Targets, allowed_actions
-from chatbot.rendering.escape import escape_mrkdwn, markdown_to_mrkdwn
+from chatbot.rendering.escape import escape_mrkdwn, markdown_to_mrkdwn, user_mention
 from chatbot.services.oncall import GroupStatus
 
 PRIORITY_ICONS = {"high": ":red_circle:", "normal": ":large_yellow_circle:", "low": ":white_circle:"}
@@ -83,14 +83,14 @@ def ping_message(
         about.append(f"Why: {escape_mrkdwn(h.reason)}")
     if h.partner:
         about.append(f"Partner: {escape_mrkdwn(h.partner)}")
-    about.append(f"Agent: <@{esc.agent_id}> · ref `{(esc.run_id or esc.id)[:8]}`")
+    about.append(f"Agent: <@{esc.agent_id}>")
     numbers = [f"Case *{escape_mrkdwn(h.case_number)}*"] if h.case_number else []
     if h.reference:
         numbers.append(f"Ticket #{escape_mrkdwn(h.reference)}")
-    if numbers:
-        about.append(" · ".join(numbers))
+    # The case and ticket numbers are the reference people quote; the internal id only when neither exists.
+    about.append(" · ".join(numbers) if numbers else f"ref `{(esc.run_id or esc.id)[:8]}`")
     if h.tier1_agent and h.tier1_agent != esc.agent_id:
-        about.append(f"Raised at Tier 1 by <@{h.tier1_agent}>")
+        about.append(f"Raised at Tier 1 by {user_mention(h.tier1_agent)}")
     if h.playbook:
         about.append(f"Playbook: {escape_mrkdwn(h.playbook)}")
     if permalink:

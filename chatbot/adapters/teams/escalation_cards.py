@@ -139,12 +139,15 @@ def _ping(
         about.append(f"Partner: {escape_text(h.partner)}")
     agent = shown(config, esc.agent_id, "the agent")
     surface = f" (on {esc.agent.surface.value.capitalize()})" if esc.agent else ""
-    about.append(f"Agent: {escape_text(agent)}{surface} · ref {escape_text((esc.run_id or esc.id)[:8])}")
+    about.append(f"Agent: {escape_text(agent)}{surface}")
     numbers = [f"Case **{escape_text(h.case_number)}**"] if h.case_number else []
     if h.reference:
         numbers.append(f"Ticket #{escape_text(h.reference)}")
-    if numbers:
-        about.append(" · ".join(numbers))
+    if not numbers:  # the case and ticket numbers are the reference people quote; else the internal id
+        numbers.append(f"ref {escape_text((esc.run_id or esc.id)[:8])}")
+    about.append(" · ".join(numbers))
+    if h.tier1_agent and h.tier1_agent != esc.agent_id:
+        about.append(f"Raised at Tier 1 by {escape_text(shown(config, h.tier1_agent, h.tier1_agent))}")
     if h.playbook:
         about.append(f"Playbook: {escape_text(h.playbook)}")
     body.append(text_block("\n\n".join(about), spacing="small"))
