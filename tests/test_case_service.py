@@ -33,12 +33,8 @@ from chatbot.engine.catalog import build_engine
 from chatbot.metrics import Metrics
 from chatbot.rendering.templates import Renderer
 from chatbot.scheduler.worker import Worker
-from chatbot.services.cases import (
-    HELPFUL_DETAILS,
-    CaseService,
-    UnknownCase,
-    case_close_registration,
-)
+from chatbot.services.case_words import HELPFUL_DETAILS
+from chatbot.services.cases import CaseService, UnknownCase, case_close_registration
 from chatbot.services.references import parse_reference, split_reference
 from chatbot.storage import Store, create_engine, upgrade
 from tests.slackapp import FakeClock, example_config

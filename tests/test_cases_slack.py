@@ -184,6 +184,16 @@ async def test_warn_mode_lets_it_through_tells_the_agent_and_keeps_it_out_of_the
         run_id = json.loads(App.buttons(app.session(CHANNEL))["Restart"]["value"])["r"]
         [submit] = [a for a in await app.runtime.store.audit(run_id) if a.action == "submit"]
         assert submit.detail["fields"]["error_messages"] == "[withheld: PII]"
+        # /case new and /escalate accept it too, and say so privately to the person who typed it, where they did
+        await app.command("new", user=AGENT, channel=CHANNEL, command="/case")
+        assert (await app.submit({"steps_taken": f"Logged in as {CHILD}"}, view=app.last_view(), user=AGENT)).text == ""
+        await app.command("", user=AGENT, channel=CHANNEL, command="/escalate")
+        summary = {"group": "ts-tier2", "summary": f"Portfolio fails for {CHILD}", "priority": "normal"}
+        assert (await app.submit(summary, view=app.last_view(), user=AGENT)).text == ""
+        await app.settle()
+        told = [m["text"] for m in slack.ephemerals[AGENT] if m["channel"] == CHANNEL]
+        assert len(told) == 3 and all("a name with a birth date" in t and "edit it out" in t for t in told)
+        assert "Steps taken" in told[1] and "What is wrong" in told[2] and "Emma" not in json.dumps(told)
 
 
 async def test_app_home_shows_open_cases_and_the_groups_open_escalations(app: App, slack: FakeSlack) -> None:

@@ -12,8 +12,8 @@ from chatbot.adapters.slack.escalation_blocks import ping_message
 from chatbot.adapters.teams.escalation_cards import ping_card
 from chatbot.domain.escalation import Escalation
 from tests.slackapp import message_text
-from tests.test_teams_delivery_units import _escalation, _textblocks
 from tests.teamsapp import teams_config
+from tests.test_teams_delivery_units import _escalation, _textblocks
 
 TYPED = "Dana x> <!here> <@U0BOSS001>"
 

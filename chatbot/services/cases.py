@@ -40,37 +40,13 @@ from chatbot.rendering.templates import (
     Renderer,
 )
 from chatbot.scheduler.worker import Done, JobContext, Registration
+from chatbot.services.case_words import CUSTOMER_WORK, HELPFUL_DETAILS, WORK_LABELS
 from chatbot.services.clock import Clock
 from chatbot.services.references import TICKET
 from chatbot.storage import Store
 from chatbot.storage.run_writes import CaseMove, NewCase
 
 log = logging.getLogger(__name__)
-
-# What the customer is told Tier II has done (the status update); contacting them and notes go unsaid.
-CUSTOMER_WORK = {
-    WorkKind.TECH_DEV: "been working with our Tech Development team on a fix",
-    WorkKind.PRODUCT_DEV: "shared your request with our Product Development team",
-    WorkKind.PARTNER: "been working with our partner to resolve it",
-}
-WORK_LABELS = {
-    WorkKind.CONTACTED: "contacted the customer",
-    WorkKind.TECH_DEV: "is working with Tech Development",
-    WorkKind.PRODUCT_DEV: "reported it to Product Development",
-    WorkKind.PARTNER: "shared it with the partner",
-    WorkKind.NOTE: "added a note",
-}
-
-
-# The Technical Services "helpful hint": what helps Tier I most, asked "as much as you can" (field id, label,
-# several lines). The ids are those of ts-case-intake and templates/replies/case_opened.j2.
-HELPFUL_DETAILS: tuple[tuple[str, str, bool], ...] = (
-    ("gold_id", "User ID, class ID or child ID", False),
-    ("browser", "Browser (Chrome, Firefox, Safari, ...)", False),
-    ("account_email", "Email used during account creation", False),
-    ("error_messages", "Error messages", True),
-    ("steps_taken", "Steps taken to get to the issue", True),
-)
 
 
 class UnknownCase(UserFacingError):

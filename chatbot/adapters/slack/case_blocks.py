@@ -23,7 +23,8 @@ from chatbot.adapters.slack.text import code_blocks, shorten, split_text
 from chatbot.domain.case import Case, WorkKind
 from chatbot.domain.escalation import Escalation
 from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.cases import HELPFUL_DETAILS, CaseView
+from chatbot.services.case_words import HELPFUL_DETAILS
+from chatbot.services.cases import CaseView
 
 WORK_CHOICES = {
     WorkKind.CONTACTED: "Contacted the customer (phone or email)",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from chatbot.adapters.slack import kit
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.payload import BlockActions, Payload, SlashCommand, ViewSubmission
+from chatbot.rendering.escape import escape_mrkdwn
+from chatbot.services.pii_guard import Checked
 
 
 def ephemeral_payload(text: str) -> dict[str, object]:
@@ -32,3 +34,17 @@ def _who_where(payload: Payload | None) -> tuple[str, str]:
     if isinstance(payload, ViewSubmission):
         return payload.user.id, ""
     return "", ""
+
+
+def warn_pii(deps: SlackDeps, payload: ViewSubmission, checked: Checked | None, channel: str | None = None) -> None:
+    """In `warn` mode, what the PII guard let through is accepted, and the person who typed it is told which field
+    looks like personal data (kinds only, never the text): privately in `channel`, where the form was opened, else
+    in a direct message."""
+    notice = checked.notice() if checked is not None else None
+    if not notice:
+        return
+    text = f":warning: {escape_mrkdwn(notice)}"
+    if channel:
+        deps.background.spawn(deps.gateway.post_ephemeral(channel, payload.user.id, text), what="notice")
+    else:
+        tell(deps, payload, text)

@@ -18,7 +18,7 @@ from chatbot.adapters.slack.case_blocks import (
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.listeners import payload
 from chatbot.adapters.slack.listeners.commands import start_for
-from chatbot.adapters.slack.notices import tell
+from chatbot.adapters.slack.notices import tell, warn_pii
 from chatbot.adapters.slack.payload import BlockActions, SlashCommand, ViewSubmission
 from chatbot.adapters.slack.refs import ChannelRef, EscRef, decode
 from chatbot.adapters.slack.sessions import failure_notifier
@@ -27,7 +27,7 @@ from chatbot.domain.case import WorkKind
 from chatbot.domain.errors import InvalidFields, UserFacingError
 from chatbot.domain.escalation import Surface
 from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.cases import HELPFUL_DETAILS
+from chatbot.services.case_words import HELPFUL_DETAILS
 from chatbot.services.escalations import StaleEscalation
 from chatbot.services.references import CASE_NUMBER
 
@@ -101,9 +101,10 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         origin = decode(ChannelRef, p.view.private_metadata)
         values = p.values()
         labels = {field_id: label for field_id, label, _multi in HELPFUL_DETAILS}
+        checked = None
         try:
             if deps.pii is not None:  # before anything is stored: Tier I must not hold personal data
-                deps.pii.check(values, labels, tier=1, only=list(labels))
+                checked = deps.pii.check(values, labels, tier=1, only=list(labels))
             assert cases is not None
             case, reply, missing = await cases.intake(
                 actor=p.user.id,
@@ -120,6 +121,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors={"ticket_id": exc.message})
             return
         await ack()
+        warn_pii(deps, p, checked, origin.channel)
         msg = case_opened(case, reply, missing)
         deps.background.spawn(
             deps.gateway.post_message(origin.channel, msg.text, msg.blocks),
@@ -148,10 +150,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         ref = decode(EscRef, p.view.private_metadata)
         values = p.values()
         found, changed = values.get(ids.RESOLVE_FOUND, ""), values.get(ids.RESOLVE_CHANGED, "")
+        checked = None
         try:
             if deps.pii is not None:  # the closure texts go to the agent, in a Tier I channel
                 labels = {ids.RESOLVE_FOUND: "What was found", ids.RESOLVE_CHANGED: "What changed"}
-                deps.pii.check(values, labels, tier=1, only=list(labels))
+                checked = deps.pii.check(values, labels, tier=1, only=list(labels))
             await deps.escalations.resolve(
                 ref.escalation_id, actor=p.user.id, version=ref.version, found=found, changed=changed
             )
@@ -162,6 +165,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors={ids.RESOLVE_FOUND: exc.message})
             return
         await ack()
+        warn_pii(deps, p, checked)
         deps.wake_worker()
 
     @app.action(ids.ESC_WORK)
@@ -182,10 +186,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         except ValueError:
             await ack(response_action="errors", errors={ids.WORK_KIND: "Pick what was done."})
             return
+        checked = None
         try:
             if deps.pii is not None:  # the agent reads the note in a Tier I channel
                 labels = {ids.WORK_REFERENCE: "Reference", ids.WORK_DETAIL: "Note"}
-                deps.pii.check(values, labels, tier=1, only=list(labels))
+                checked = deps.pii.check(values, labels, tier=1, only=list(labels))
             line = await deps.escalations.record_work(
                 ref.escalation_id,
                 kind,
@@ -202,6 +207,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await ack()
         deps.wake_worker()
         tell(deps, p, f"Recorded on the case: you {escape_mrkdwn(line)}. The agent is told.")
+        warn_pii(deps, p, checked)
 
     @app.action(ids.ESC_STATUS)
     async def status_update(ack: AsyncAck, context: AsyncBoltContext) -> None:

@@ -9,7 +9,7 @@ from chatbot.adapters.slack import ids
 from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.escalation_blocks import manual_modal, ping_message, return_modal
 from chatbot.adapters.slack.listeners import payload
-from chatbot.adapters.slack.notices import tell
+from chatbot.adapters.slack.notices import tell, warn_pii
 from chatbot.adapters.slack.payload import BlockActions, SlashCommand, ViewSubmission
 from chatbot.adapters.slack.refs import ChannelRef, EscRef, decode
 from chatbot.adapters.slack.sessions import failure_notifier
@@ -97,10 +97,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if not summary:
             await ack(response_action="errors", errors={ids.MANUAL_SUMMARY: "Say what Tier 2 should look at."})
             return
+        checked = None
         try:
             if deps.pii is not None:  # typed at Tier 1, and shown back in the agent's channel
                 labels = {ids.MANUAL_SUMMARY: "What is wrong", ids.MANUAL_REFERENCE: "Case or ticket number"}
-                deps.pii.check(values, labels, tier=1, only=list(labels))
+                checked = deps.pii.check(values, labels, tier=1, only=list(labels))
             await deps.escalations.manual(
                 group_id=values.get(ids.MANUAL_GROUP, ""),
                 summary=summary,
@@ -116,4 +117,5 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors={ids.MANUAL_GROUP: escape_mrkdwn(exc.message)})
             return
         await ack()
+        warn_pii(deps, p, checked, origin.channel or None)
         deps.wake_worker()
