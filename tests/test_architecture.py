@@ -48,6 +48,10 @@ def listeners() -> list[Path]:
 def test_listeners_reach_no_storage(path: Path) -> None:
     bad = sorted(name for name in imports(path) if name.startswith(("chatbot.storage", "sqlalchemy", "asyncpg")))
     assert bad == [], f"{path.relative_to(PACKAGE)} imports {bad}"
+    # ...nor through a service's store (`deps.triage.store.x`): a service's method is the way in
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    through = sorted(n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "store")
+    assert through == [], f"{path.relative_to(PACKAGE)} reaches a store on lines {through}"
 
 
 def test_no_module_passes_400_lines() -> None:

@@ -17,7 +17,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def publish(user: str) -> None:
         cases = deps.escalations.cases
         open_cases = await cases.open_cases_of(user) if cases is not None else []
-        runs = await deps.triage.store.active_runs_of(user)
+        runs = await deps.triage.active_runs_of(user)
         escalations = await deps.escalations.open_for_member(user)
         await deps.gateway.publish_home(user, home_view(open_cases, runs, escalations))
 
