@@ -165,14 +165,27 @@ class DigestScope(_Model):
 
 
 class DigestSchedule(_Model):
-    """A digest posted in a Slack channel whenever `cron` fires in `timezone`, covering the time since it last fired."""
+    """A digest posted whenever `cron` fires in `timezone`, covering the time since it last fired: in a Slack
+    `channel`, a Teams `teams_channel`, or both (each surface gets it once)."""
 
     id: Slug
     title: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     cron: str = Field(description="Five fields: minute hour day-of-month month day-of-week, e.g. '0 8 * * 1-5'")
     timezone: str = "UTC"
-    channel: SlackChannel
+    channel: SlackChannel | None = Field(default=None, description="The Slack channel it is posted in")
+    teams_channel: TeamsChannel | None = Field(default=None, description="The Teams channel it is posted in")
     scope: DigestScope = DigestScope()
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> DigestSchedule:
+        if self.channel is None and self.teams_channel is None:
+            raise ValueError("a digest needs a Slack `channel` or a `teams_channel` (or both)")
+        return self
+
+    @property
+    def surfaces(self) -> tuple[Surface, ...]:
+        """Where it is posted."""
+        return tuple(s for s, where in ((Surface.SLACK, self.channel), (Surface.TEAMS, self.teams_channel)) if where)
 
     @field_validator("cron")
     @classmethod

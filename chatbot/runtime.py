@@ -20,6 +20,7 @@ from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.adapters.slack.lookup import HistoryGate, PostFinder
 from chatbot.adapters.slack.pacing import ChannelPacer
 from chatbot.adapters.slack.updates import MessageUpdates
+from chatbot.adapters.teams.digest_command import digest_command
 from chatbot.adapters.teams.wiring import TeamsSide, build_teams
 from chatbot.config import Config
 from chatbot.domain.escalation import Surface
@@ -34,7 +35,7 @@ from chatbot.services.cases import CaseService, case_close_registration
 from chatbot.services.clock import Clock, system_clock
 from chatbot.services.dedup import Deliveries, daily_prune, prune_registration
 from chatbot.services.delivery import Delivery
-from chatbot.services.digests import DigestService
+from chatbot.services.digests import DigestPoster, DigestService
 from chatbot.services.escalation_jobs import EscalationJobs
 from chatbot.services.escalations import EscalationService
 from chatbot.services.oncall import OncallService
@@ -121,7 +122,7 @@ class Runtime:
         await digests.prepare()
         # One per process, shared by every Slack poster: a digest keeps out of a channel while pings wait there.
         pacer = ChannelPacer(clock)
-        digest_poster: SlackDigestPoster | None = None
+        digest_posters: dict[Surface, DigestPoster] = {}  # the surfaces this process posts scheduled digests to
 
         # The worker's own client does not retry: it reschedules a failed job itself (durably, honouring
         # Retry-After), and a blind retry of a post whose answer was lost could post it twice.
@@ -142,7 +143,7 @@ class Runtime:
                 timeout=worker_timeout,
             )
             finder = PostFinder(worker_gateway, history_gate)
-            digest_poster = SlackDigestPoster(worker_gateway, finder, pacer, timeout=worker_timeout)
+            digest_posters[Surface.SLACK] = SlackDigestPoster(worker_gateway, finder, pacer, timeout=worker_timeout)
         oncall = OncallService(config, store, clock)
         teams = None
         if settings.teams is not None:
@@ -150,6 +151,8 @@ class Runtime:
                 settings.teams, config, store, triage, escalations, oncall, clock, call_timeout=worker_timeout
             )
             surfaces[Surface.TEAMS] = teams.delivery
+            digest_posters[Surface.TEAMS] = teams.digests
+            teams.add_command("digest", digest_command(digests))
         jobs = EscalationJobs(config, store, surfaces, clock, metrics)
         registrations = {
             **jobs.registrations(),
@@ -157,9 +160,9 @@ class Runtime:
             JobKind.CASE_CLOSE: case_close_registration(cases),
         }
         periodic: list[Periodic] = [daily_prune]
-        if digest_poster is not None:  # digests are posted in Slack channels
-            registrations[JobKind.DIGEST] = digests.registration(digest_poster)
-            periodic.append(digests.due)
+        if digest_posters:  # one job per schedule, period and surface: each surface posts its own once
+            registrations[JobKind.DIGEST] = digests.registration(digest_posters)
+            periodic.append(digests.producer(digest_posters))
         worker = Worker(
             store.jobs,
             registrations,

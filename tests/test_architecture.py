@@ -36,7 +36,17 @@ def test_the_core_imports_no_surface(path: Path) -> None:
 # What answers a person in Teams: the handler of every turn and the modules it calls.
 TEAMS_TURNS = tuple(
     f"adapters/teams/{name}.py"
-    for name in ("handler", "playbooks", "escalation_actions", "commands", "installs", "sessions", "context", "refs")
+    for name in (
+        "handler",
+        "playbooks",
+        "escalation_actions",
+        "commands",
+        "installs",
+        "sessions",
+        "context",
+        "refs",
+        "digest_command",
+    )
 )
 
 

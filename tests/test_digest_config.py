@@ -53,3 +53,25 @@ def test_a_digest_counting_an_unknown_group_or_playbook_is_refused(tmp_path):
     assert "digest 'leads' counts playbook 'clever-acess', which does not exist" in result.stdout
     path, _ = write_config(tmp_path, [base, base])
     assert "two digests have the id 'leads'" in run("--config", str(path), "validate").stderr
+
+
+def test_a_digest_needs_a_slack_or_a_teams_channel_and_a_teams_channel_must_look_like_one(tmp_path):
+    path, lines = write_config(
+        tmp_path,
+        [
+            {"id": "teams", "cron": "0 8 * * 1-5", "teams_channel": "19:leads0a1b2c@thread.tacv2"},
+            {"id": "both", "cron": "0 8 * * 1-5", "channel": "C00000LEAD", "teams_channel": "19:x@thread.tacv2"},
+            {"id": "nowhere", "cron": "0 9 * * 1-5", "timezone": "Europe/Paris"},
+            {"id": "typo", "cron": "0 9 * * 1-5", "teams_channel": "General"},
+        ],
+    )
+    result = run("--config", str(path), "validate")
+    assert result.returncode == 2
+    nowhere = next(i for i, line in enumerate(lines, start=1) if line.strip() == "- id: nowhere")
+    assert (
+        f"config.yaml:{nowhere}: digests.2: a digest needs a Slack `channel` or a `teams_channel` (or both)"
+        in result.stderr
+    )
+    typo = next(i for i, line in enumerate(lines, start=1) if line.strip() == "teams_channel: General")
+    assert f"config.yaml:{typo}: digests.3.teams_channel:" in result.stderr
+    assert "digests.0" not in result.stderr and "digests.1" not in result.stderr  # Teams alone, or both: fine

@@ -48,6 +48,8 @@ class SlackDigestPoster:
 
     async def post(self, schedule: DigestSchedule, digest: Digest, ctx: JobContext) -> None:
         channel = schedule.channel
+        if channel is None:  # only Slack jobs come here, and only for schedules with a Slack channel
+            raise Permanent(f"digest {schedule.id} has no Slack channel")
         if ctx.previous_attempt is not None and await self._posted_before(ctx, channel):
             log.info("digest job %s: found its earlier post; not posting again", ctx.job.id)
             return

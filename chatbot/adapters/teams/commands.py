@@ -12,6 +12,7 @@ from chatbot.adapters.teams.text import escape_text
 from chatbot.adapters.teams.turns import IncomingMessage, Reply
 
 LATER = ("digest", "case")  # in the bot's command menu; answered once another part of the app registers them
+# (the runtime registers `digest` whenever Teams is on: adapters/teams/digest_command.py)
 
 
 def help_card(unknown: str | None = None) -> Element:
@@ -26,6 +27,7 @@ def help_card(unknown: str | None = None) -> Element:
             "- **triage clever-access 482913** starts it on Zendesk ticket 482913; a case number (TS-2026-000123) "
             "continues that case\n"
             "- **oncall** shows who is on call; **oncall away 17:00** and **oncall back** mark you away or back\n"
+            "- **digest today** (or **yesterday**, **week**, **since 2026-11-02**) shows the leads' digest\n"
             "- **help** shows this"
         ),
         text_block(

@@ -60,6 +60,19 @@ NOT_SEEN = (
 LoadSession = Callable[[str], Awaitable[Session]]
 
 
+async def channel_conversation(store: Store, channel_id: str, tenant_id: str | None) -> ConversationRecord:
+    """Where to start a new thread in a configured Teams channel (pings, digests): its stored reference, or, when
+    the bot has not seen it yet (installed before references were kept, say), any reference in the tenant, for
+    the service URL, with the configuration's channel id. Retry(300) while the bot has seen nothing there."""
+    found = await store.teams.get(conversation_key(channel_id))
+    if found is not None:
+        return found
+    other = await store.teams.latest_in_tenant(tenant_id)
+    if other is None:
+        raise Retry(300, NOT_SEEN)
+    return channel_record(channel_id, other.service_url, other.tenant_id, None, other.reference)
+
+
 class TeamsDelivery:
     surface = Surface.TEAMS
 
@@ -146,15 +159,7 @@ class TeamsDelivery:
     async def _channel(self, group: Group) -> ConversationRecord:
         if group.teams_channel is None:
             raise Permanent(f"{group.name} has no Teams channel")
-        found = await self.store.teams.get(conversation_key(group.teams_channel))
-        if found is not None:
-            return found
-        # Not seen yet (installed before references were kept, say): any reference in the tenant has the
-        # service URL, and the channel id is the configuration's.
-        other = await self.store.teams.latest_in_tenant(self.tenant_id)
-        if other is None:
-            raise Retry(300, NOT_SEEN)
-        return channel_record(group.teams_channel, other.service_url, other.tenant_id, None, other.reference)
+        return await channel_conversation(self.store, group.teams_channel, self.tenant_id)
 
     async def _known(self, key: str) -> ConversationRecord:
         found = await self.store.teams.get(key)

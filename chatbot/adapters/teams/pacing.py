@@ -50,6 +50,16 @@ class TeamsPacer:
         self._tenants: dict[str, _Windows] = {}
         self._quiet_until: dict[str, datetime] = {}
 
+    def free_in(self, conversation: str, tenant: str | None) -> float:
+        """Seconds until a post to `conversation` could go (0: now), taking nothing: a digest asks this first and
+        lets the pings waiting there go before it (digest_delivery.py)."""
+        now = self.clock()
+        quiet = self._quiet_until.get(conversation)
+        if quiet is not None and quiet > now:
+            return (quiet - now).total_seconds()
+        thread, tenant_windows = self._threads.get(conversation), self._tenants.get(tenant or "")
+        return max(thread.wait(now) if thread else 0.0, tenant_windows.wait(now) if tenant_windows else 0.0)
+
     def take(self, conversation: str, tenant: str | None) -> float:
         """Take a slot for a post to `conversation` now and return 0, or return the seconds to wait (nothing taken)."""
         now = self.clock()

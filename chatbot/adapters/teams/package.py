@@ -20,7 +20,7 @@ SCOPES = ["personal", "team", "groupChat"]
 COMMANDS = [
     ("triage", "Start a playbook, or pick one from the list"),
     ("oncall", "Who is on call for each supervisor group"),
-    ("digest", "Post the digest of recent sessions and escalations"),
+    ("digest", "The leads' digest: digest today, yesterday, week or since 2026-11-02"),
     ("case", "Look up a case and its escalation"),
     ("help", "What this app can do"),
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from chatbot.adapters.teams.client import TeamsClient
 from chatbot.adapters.teams.context import Command, Conversations, TeamsDeps
 from chatbot.adapters.teams.delivery import TeamsDelivery
+from chatbot.adapters.teams.digest_delivery import TeamsDigestPoster
 from chatbot.adapters.teams.front import TeamsFront, connection_manager
 from chatbot.adapters.teams.handler import ServicesHandler
 from chatbot.adapters.teams.pacing import TeamsPacer
@@ -45,6 +46,7 @@ class TeamsSide:
     front: TeamsFront
     updates: CardUpdates
     waker: Waker
+    digests: TeamsDigestPoster  # scheduled digests in Teams channels (the worker's DIGEST jobs for Teams)
 
     def add_command(self, name: str, command: Command) -> None:
         """`digest`, `case`, ...: answered in Teams through the same services as their Slack commands."""
@@ -92,4 +94,5 @@ async def build_teams(
     )
     handler = ServicesHandler(deps)
     front = TeamsFront(settings, handler, connections)
-    return TeamsSide(settings, client, delivery, handler, front, updates, waker)
+    digests = TeamsDigestPoster(store, client, pacer, tenant_id=settings.tenant_id)  # the pings' pacer: they go first
+    return TeamsSide(settings, client, delivery, handler, front, updates, waker, digests)
