@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chatbot.domain.escalation import Surface
+from chatbot.manifest import BOT_SCOPES
 from tests.fakeslack import FakeSlack
 from tests.slackapp import App, FakeClock, example_config, message_text, running_app
 
@@ -330,6 +331,33 @@ async def test_timed_out_ping_is_not_posted_twice(slack, db_url, clock):
         assert [c.method for c in slack.calls].count("conversations.history") == 1
         esc = (await app.runtime.store.escalations.for_run(_run_id(app)))[-1]
         assert esc.posts[Surface.SLACK].message_id == pings(slack)[0]["ts"]
+
+
+async def test_a_ping_that_may_have_been_posted_is_never_said_to_be_unposted(db_url, clock):
+    """Posted, but its answer never came, and the look-up cannot tell (no history scope): after the worker's last
+    attempt the agent hears that it may not have been posted, never that nobody was told."""
+    slack = FakeSlack(scopes=set(BOT_SCOPES) - {"channels:history"})
+    # A look-up every 0.1 s of real time rather than one a minute, so the worker's attempts run out in the test.
+    async with slack, running_app(slack, db_url, clock=clock, worker_timeout=1, slack_history_per_minute=600) as app:
+        await walk_to_dashboard_check(app)
+        slack.delay("chat.postMessage", 2.5, times=1)  # posted at once, answered too late
+        await app.click("Escalate to a TS supervisor to check it")
+        await app.runtime.worker.drain()
+        assert len(pings(slack)) == 1
+        await asyncio.sleep(5.2)  # the fake answers the late request; the attempt's window closes (lookup.py)
+        for _ in range(40):
+            clock.advance(minutes=10)
+            await asyncio.sleep(0.11)
+            await app.runtime.worker.drain()
+            if thread(slack, "C0SUPPORT"):
+                break
+        [notice] = thread(slack, "C0SUPPORT")
+        text = message_text(notice)
+        assert "may not have been posted" in text and "Check the channel" in text and "missing_scope" in text
+        assert "Nobody in that group has been told" not in text
+        assert len(pings(slack)) == 1  # and never posted twice
+        jobs = {job.kind: job for job in await app.runtime.store.jobs.list()}
+        assert jobs["ping"].status == "failed" and jobs["undeliverable"].status == "done"
 
 
 async def test_restart_in_the_middle_of_delivery_loses_nothing_and_doubles_nothing(slack, db_url, clock):

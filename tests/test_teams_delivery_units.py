@@ -223,6 +223,8 @@ def test_notices_and_the_session_line() -> None:
     assert RESENT_NOTICE in str(again) and "Reason" not in str(again)
     _valid(undeliverable_card(group, first=True, error=HOSTILE, resent=True))
     _valid(undeliverable_card(group, first=False, error="Teams answered 404"))
+    unsure = _valid(undeliverable_card(group, first=True, error="Teams answered 504", uncertain=True))
+    assert "may not have been posted" in str(unsure) and "Nobody in that group" not in str(unsure)
     assert session_status(_escalation(tier=-1), config) == (
         "Escalated to Clever Tier 2 supervisors: pinging the first available person."
     )

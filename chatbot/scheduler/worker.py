@@ -71,7 +71,9 @@ class JobContext:
 
 
 Handler = Callable[[Job, JobContext], Awaitable[Done]]
-GiveUp = Callable[[Job, str, datetime], Done]
+# (job, why, now, uncertain): `uncertain` when its last attempt may have had its effect (a post whose answer never
+# came, a look-up that could not tell): who hears of it must not be told it certainly did not happen.
+GiveUp = Callable[[Job, str, datetime, bool], Done]
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ class Worker:
     async def _retry(self, job: Job, retry: Retry) -> None:
         if retry.counts and job.attempts >= self.max_attempts:
             log.error("job %s (%s) gave up after %d attempts: %s", job.id, job.kind.value, job.attempts, retry.reason)
-            await self._give_up(job, retry.reason, self.handlers.get(job.kind))
+            await self._give_up(job, retry.reason, self.handlers.get(job.kind), uncertain=not retry.nothing_done)
             return
         self.metrics.jobs.labels(job.kind.value, "retry").inc()
         level = logging.WARNING if retry.counts else logging.INFO  # waiting for a rate limit is routine
@@ -193,10 +195,13 @@ class Worker:
         self._soonest = due if self._soonest is None else min(self._soonest, due)
         await self.repo.retry(job.id, self.owner, due, retry.reason, clear_attempt=retry.nothing_done)
 
-    async def _give_up(self, job: Job, reason: str, registration: Registration | None) -> None:
+    async def _give_up(
+        self, job: Job, reason: str, registration: Registration | None, *, uncertain: bool = False
+    ) -> None:
         self.metrics.jobs.labels(job.kind.value, "failed").inc()
         now = self.clock()
-        follow = registration.on_give_up(job, reason, now) if registration and registration.on_give_up else Done()
+        give_up = registration.on_give_up if registration else None
+        follow = give_up(job, reason, now, uncertain) if give_up else Done()
         await self.repo.fail(job.id, self.owner, now, reason, jobs=follow.jobs, writes=follow.writes)
         if follow.jobs:
             self.wake()

@@ -52,8 +52,11 @@ class Delivery(Protocol):
         """Show the escalation's status in the agent's session message."""
         ...
 
-    async def undeliverable(self, esc: Escalation, group: Group, *, first: bool, error: str, ctx: JobContext) -> None:
-        """Tell the agent the ping (`first`) or a reminder could not be posted, and why."""
+    async def undeliverable(
+        self, esc: Escalation, group: Group, *, first: bool, error: str, uncertain: bool, ctx: JobContext
+    ) -> None:
+        """Tell the agent the ping (`first`) or a reminder could not be posted, and why; `uncertain`: it may have
+        been posted after all (its answer never came, and it could not be looked up), so say that instead."""
         ...
 
     async def unavailable(self, group: Group) -> set[str]:

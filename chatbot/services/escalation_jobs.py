@@ -141,10 +141,11 @@ class EscalationJobs:
             job = replace(job, payload={**job.payload, "surface": surface.value})
         first = job.payload.get("failed", JobKind.PING.value) == JobKind.PING.value
         error = str(job.payload.get("error", ""))
-        await self._delivery(job).undeliverable(esc, group, first=first, error=error, ctx=ctx)
+        uncertain = bool(job.payload.get("uncertain"))
+        await self._delivery(job).undeliverable(esc, group, first=first, error=error, uncertain=uncertain, ctx=ctx)
         return Done()
 
-    def tell_agent_it_failed(self, job: Job, reason: str, now: datetime) -> Done:
+    def tell_agent_it_failed(self, job: Job, reason: str, now: datetime, uncertain: bool) -> Done:
         """A ping or reminder failed for good: the agent hears it (durably, as a job of its own), so they are not
         left waiting for an answer that cannot come; after a reminder, the reminders stop."""
         if not job.escalation_id:
@@ -154,7 +155,7 @@ class EscalationJobs:
             JobKind.UNDELIVERABLE,
             # The agent's own surface is decided when the notice goes (the escalation knows it): "on" is where the
             # ping or reminder failed.
-            {"failed": job.kind.value, "error": reason, "on": failed_on},
+            {"failed": job.kind.value, "error": reason, "on": failed_on, "uncertain": uncertain},
             now,
             job.escalation_id,
         )

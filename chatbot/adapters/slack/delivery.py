@@ -135,8 +135,10 @@ class SlackDelivery:
         )
         await self._call(sending)
 
-    async def undeliverable(self, esc: Escalation, group: Group, *, first: bool, error: str, ctx: JobContext) -> None:
-        msg = undeliverable_notice(esc, group, first=first, error=error, marker=ctx.marker)
+    async def undeliverable(
+        self, esc: Escalation, group: Group, *, first: bool, error: str, uncertain: bool, ctx: JobContext
+    ) -> None:
+        msg = undeliverable_notice(esc, group, first=first, error=error, uncertain=uncertain, marker=ctx.marker)
         if esc.agent is not None and esc.agent.surface == Surface.SLACK:
             await self._post_once(ctx, esc.agent.channel, msg, esc.agent.message_id or None)
         else:

@@ -159,8 +159,20 @@ def agent_update_notice(esc: Escalation, group: Group, update: AgentUpdate, mark
     return Message("Escalation resolved: closure reply ready", blocks[:MESSAGE_BLOCK_LIMIT])
 
 
-def undeliverable_notice(esc: Escalation, group: Group, *, first: bool, error: str, marker: str) -> Message:
-    """The ping (or a reminder) could not be posted in the group's channel, for good: the agent must know."""
+def undeliverable_notice(
+    esc: Escalation, group: Group, *, first: bool, error: str, marker: str, uncertain: bool = False
+) -> Message:
+    """The ping (or a reminder) could not be posted in the group's channel, for good: the agent must know. When it
+    may have been posted after all (`uncertain`), say only that."""
+    if uncertain:
+        what = "may not have been posted" if first else "was posted, but a reminder may not have been"
+        text = (
+            f":warning: <@{esc.agent_id}> your escalation to *{escape_mrkdwn(group.name)}* {what}{where(group)}: "
+            f"{escape_mrkdwn(error)}.\nSlack did not confirm the post and the app could not look for it. Check the"
+            " channel: if it is not there, reach the group another way, and ask an admin to check the app's access"
+            " to that channel (its history scopes)."
+        )
+        return Message("Escalation not confirmed", [*_sections(text, block_id=marker)])
     what = "could not be posted" if first else "was posted, but a reminder to the next people in line could not be"
     text = (
         f":warning: <@{esc.agent_id}> your escalation to *{escape_mrkdwn(group.name)}* {what}{where(group)}: "

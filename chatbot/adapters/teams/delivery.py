@@ -146,9 +146,12 @@ class TeamsDelivery:
 
         await send_newest(send, self.load_session, await self.load_session(esc.run_id), self.config)
 
-    async def undeliverable(self, esc: Escalation, group: Group, *, first: bool, error: str, ctx: JobContext) -> None:
+    async def undeliverable(
+        self, esc: Escalation, group: Group, *, first: bool, error: str, uncertain: bool, ctx: JobContext
+    ) -> None:
         where = await self._agent_conversation(esc)
-        card = undeliverable_card(group, first=first, error=error, resent=ctx.previous_attempt is not None)
+        resent = ctx.previous_attempt is not None
+        card = undeliverable_card(group, first=first, error=error, uncertain=uncertain, resent=resent)
         await self._post_once(ctx, where, where.conversation_id, self._to_agent(esc, where, card))
 
     async def unavailable(self, group: Group) -> set[str]:

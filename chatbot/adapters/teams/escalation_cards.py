@@ -284,12 +284,20 @@ def agent_update_card(esc: Escalation, config: Config, update: AgentUpdate, *, r
     return card(body, fallback_text="Escalation resolved" if update.reply else "Tier 2 update")
 
 
-def undeliverable_card(group: Group, *, first: bool, error: str, resent: bool = False) -> Element:
-    what = "could not be posted" if first else "was posted, but a reminder to the next people in line could not be"
+def undeliverable_card(
+    group: Group, *, first: bool, error: str, resent: bool = False, uncertain: bool = False
+) -> Element:
+    if uncertain:
+        what = "may not have been posted" if first else "was posted, but a reminder may not have been"
+    else:
+        what = "could not be posted" if first else "was posted, but a reminder to the next people in line could not be"
     body = [text_block(f"⚠️ Your escalation to **{escape_text(group.name)}** {what} in Teams: {escape_text(error)}.")]
     if resent:
         body.append(text_block(RESENT_NOTICE, isSubtle=True, size="small"))
-    if first:
+    if uncertain:
+        body.append(text_block("Teams did not confirm the post. Check the channel: if it is not there, reach the group "
+                               "another way."))  # fmt: skip
+    elif first:
         body.append(
             text_block(
                 "Nobody in that group has been told. Reach them another way, and ask an admin to check that the app "
