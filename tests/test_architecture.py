@@ -46,6 +46,8 @@ TEAMS_TURNS = tuple(
         "context",
         "refs",
         "digest_command",
+        "case_actions",
+        "case_command",
     )
 )
 

@@ -112,7 +112,8 @@ async def test_slack_and_teams_on_one_database_ping_ack_in_teams_and_the_slack_a
         assert summary is not None and summary.summary in said_card(card)
         assert GROUP_NAME in texts(card) and "Agent: the agent (on Slack)" in said_card(card)
         assert markup_free(card)  # typed text stays text (verbatim only in the note's copy box, an input)
-        assert buttons(card) == ["Acknowledge", "Claim", "Return to Tier 1", "Resolve"]
+        case_work = ["Start Clever Tier 2 escalations", "Record work", "Status update reply"]
+        assert buttons(card) == [*case_work, "Acknowledge", "Claim", "Return to Tier 1", "Resolve"]
 
         # Someone outside the group presses: refused, nothing changes.
         ping_thread = Chat.thread(TIER2_TEAMS, ping_id)

@@ -1,9 +1,10 @@
 """What people type to the bot in Teams (in a personal chat, or @mentioning it in a channel): `triage [words]`,
-`oncall [away until | back]`, `help`, and the commands other parts of the app add (`digest`, `case`)."""
+`oncall [away until | back]`, `case [new | NUMBER | reopen NUMBER]`, `help`, and the commands other parts of the
+app add (`digest`)."""
 
 from __future__ import annotations
 
-from chatbot.adapters.teams import playbooks
+from chatbot.adapters.teams import case_command, playbooks
 from chatbot.adapters.teams.context import TeamsDeps, actor_of
 from chatbot.adapters.teams.kit import Element, card, text_block
 from chatbot.adapters.teams.oncall_cards import HELP as ONCALL_HELP
@@ -11,7 +12,7 @@ from chatbot.adapters.teams.oncall_cards import away_text, listing_card
 from chatbot.adapters.teams.text import escape_text
 from chatbot.adapters.teams.turns import IncomingMessage, Reply
 
-LATER = ("digest", "case")  # in the bot's command menu; answered once another part of the app registers them
+LATER = ("digest",)  # in the bot's command menu; answered once another part of the app registers them
 # (the runtime registers `digest` whenever Teams is on: adapters/teams/digest_command.py)
 
 
@@ -27,6 +28,8 @@ def help_card(unknown: str | None = None) -> Element:
             "- **triage clever-access 482913** starts it on Zendesk ticket 482913; a case number (TS-2026-000123) "
             "continues that case\n"
             "- **oncall** shows who is on call; **oncall away 17:00** and **oncall back** mark you away or back\n"
+            "- **case new** opens a case and gives you the “case opened” reply; **case TS-2026-000123** shows one "
+            "(**case help** for more)\n"
             "- **digest today** (or **yesterday**, **week**, **since 2026-11-02**) shows the leads' digest\n"
             "- **help** shows this"
         ),
@@ -50,6 +53,8 @@ async def on_message(deps: TeamsDeps, turn: IncomingMessage) -> Reply | None:
         return await playbooks.triage(deps, turn, rest)
     if verb == "oncall":
         return await oncall(deps, turn, rest)
+    if verb == "case":
+        return await case_command.command(deps, turn, rest)
     hook = deps.commands.get(verb)
     if hook is not None:
         return await hook(turn, rest)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from chatbot.adapters.teams.client import TeamsClient
+from chatbot.adapters.teams.kit import Element
 from chatbot.adapters.teams.pacing import TeamsPacer
 from chatbot.adapters.teams.refs import records_for
 from chatbot.adapters.teams.turns import ConversationRef, IncomingMessage, Person, Reply
@@ -54,3 +55,5 @@ class TeamsDeps:
     clock: Clock
     wake_worker: Callable[[], None] = field(default=lambda: None)
     commands: dict[str, Command] = field(default_factory=dict)  # more text commands: runtime.teams.add_command
+    # `case new` forms this process took: form id -> the case-opened card (None while being sent); case_command.py
+    intakes: dict[str, Element | None] = field(default_factory=dict)

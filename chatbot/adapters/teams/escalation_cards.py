@@ -11,6 +11,7 @@ from __future__ import annotations
 from microsoft_agents.activity import Mention
 
 from chatbot.adapters.teams import ids
+from chatbot.adapters.teams.case_cards import case_work
 from chatbot.adapters.teams.kit import (
     CARD_BUDGET,
     Element,
@@ -100,12 +101,19 @@ def reminder_text(
 
 
 def ping_card(
-    esc: Escalation, group: Group, config: Config, *, resent: bool = False, notice: str | None = None
+    esc: Escalation,
+    group: Group,
+    config: Config,
+    *,
+    resent: bool = False,
+    notice: str | None = None,
+    extra: list[Element] | None = None,
 ) -> Element:
-    """The ping; `notice` (RAW) is a line for the person who pressed a button (a refusal, say)."""
+    """The ping; `notice` (RAW) is a line for the person who pressed a button (a refusal, say); `extra`: elements
+    for them too, under it (what Tier 2's case work answered: case_cards.py)."""
     built: Element = {}
     for trail_shown, cap in _SHRINK:
-        built = _ping(esc, group, config, resent, notice, trail_shown, cap)
+        built = _ping(esc, group, config, resent, notice, trail_shown, cap, extra or [])
         if card_size(built) <= CARD_BUDGET:
             break
     return built
@@ -119,6 +127,7 @@ def _ping(
     notice: str | None,
     trail_shown: int,
     cap: int | None,
+    extra: list[Element],
 ) -> Element:
     h = esc.handoff
     kind = {EscalationKind.TICKET_SHARE: "Ticket share", EscalationKind.MANUAL: "Escalation (by hand)"}.get(
@@ -129,6 +138,7 @@ def _ping(
     body: list[Element] = [text_block(head, weight="bolder", size="medium")]
     if notice:
         body.append(text_block(escape_text(notice), color="attention"))
+    body += extra
     if resent:
         body.append(text_block(RESENT, isSubtle=True, size="small"))
     body.append(text_block(f"**{escape_text(esc.summary)}**"))
@@ -181,6 +191,7 @@ def _ping(
         items = "\n\n".join(f"☐ {escape_text(c)}" for c in h.checklist)
         body.append(container([text_block("**Checklist**"), text_block(items, spacing="none")], separator=True))
     body.append(text_block(escape_text(status_line(esc, group, config)), isSubtle=True, separator=True))
+    body += case_work(esc)
     fallback = escape_text(shorten(f"Escalation to {group.name}: {esc.summary}", 200))
     return card(body, _buttons(esc), fallback_text=fallback)
 

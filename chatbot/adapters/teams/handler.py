@@ -3,7 +3,7 @@ conversation update goes to the module that handles it. Errors are the front's t
 
 from __future__ import annotations
 
-from chatbot.adapters.teams import commands, escalation_actions, ids, installs, playbooks
+from chatbot.adapters.teams import case_actions, case_command, commands, escalation_actions, ids, installs, playbooks
 from chatbot.adapters.teams.context import Command, TeamsDeps
 from chatbot.adapters.teams.turns import CardAction, CardReply, ConversationUpdate, IncomingMessage, Reply
 
@@ -24,6 +24,10 @@ class ServicesHandler:
         await self.deps.conversations.remember(action.conversation)
         if action.action.escalation_action is not None:
             return await escalation_actions.press(self.deps, action)
+        if action.action.verb in ids.CASE_PING_VERBS:
+            return await case_actions.press(self.deps, action)
+        if action.action.verb == ids.CASE_NEW:
+            return await case_command.submit(self.deps, action)
         if action.action.verb == ids.PICK:
             return await playbooks.pick(self.deps, action)
         return await playbooks.answer(self.deps, action)

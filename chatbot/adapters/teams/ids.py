@@ -27,7 +27,14 @@ ESC_CLAIM = "esc.claim"
 ESC_RETURN = "esc.return"
 ESC_RESOLVE = "esc.resolve"
 ESC_VERBS = frozenset({ESC_ACKNOWLEDGE, ESC_CLAIM, ESC_RETURN, ESC_RESOLVE})
-VERBS = frozenset({CHOOSE, CONTINUE, SUBMIT, BACK, RESTART, CANCEL, PICK}) | ESC_VERBS
+# Tier 2's work on a ping's case (`r`: the escalation's id, `v` its version), and `case new`'s form (`r`: the form's
+# own random id, so a second press of the same form is known; `v`: 0).
+CASE_FOLLOW_UP = "case.follow_up"
+CASE_WORK = "case.work"
+CASE_STATUS = "case.status"
+CASE_NEW = "case.new"
+CASE_PING_VERBS = frozenset({CASE_FOLLOW_UP, CASE_WORK, CASE_STATUS})
+VERBS = frozenset({CHOOSE, CONTINUE, SUBMIT, BACK, RESTART, CANCEL, PICK, CASE_NEW}) | ESC_VERBS | CASE_PING_VERBS
 
 FIELD_PREFIX = "f."  # form inputs: "f." + field id
 PICK_INPUT = "pick.playbook"  # the picker's Input.ChoiceSet
@@ -35,6 +42,7 @@ COPY_REPLY = "copy.reply"  # outcome inputs, never read back
 COPY_NOTE = "copy.note"
 REASON_INPUT = "esc.reason"  # Return to Tier 1: why
 FOUND_INPUT, CHANGED_INPUT = "esc.found", "esc.changed"  # Resolve: what was found and what changed
+WORK_KIND, WORK_REFERENCE, WORK_NOTE = "work.kind", "work.ref", "work.note"  # Record work
 
 
 class BadPayload(ValueError):

@@ -21,7 +21,7 @@ COMMANDS = [
     ("triage", "Start a playbook, or pick one from the list"),
     ("oncall", "Who is on call for each supervisor group"),
     ("digest", "The leads' digest: digest today, yesterday, week or since 2026-11-02"),
-    ("case", "Look up a case and its escalation"),
+    ("case", "Open a case (case new) or show one: case TS-2026-000123"),
     ("help", "What this app can do"),
 ]
 SHORT_NAME_LIMIT = 30

@@ -37,7 +37,7 @@ async def triage(deps: TeamsDeps, turn: IncomingMessage, words: str) -> Reply:
     if len(found) > 1:
         return Reply(picker_card([(pb.id, pb.spec.title) for pb in found], f"{len(found)} playbooks match; pick one:"))
     preset = {"ticket_id": ticket} if ticket else None
-    session = await _start(deps, found[0].id, turn.who, turn.conversation, preset, case_number)
+    session = await start_session(deps, found[0].id, turn.who, turn.conversation, preset, case_number)
 
     async def posted(message_id: str) -> None:
         await deps.triage.attach_message(session.run_id, key, message_id)
@@ -45,7 +45,7 @@ async def triage(deps: TeamsDeps, turn: IncomingMessage, words: str) -> Reply:
     return Reply(card_for(session, deps.config), on_posted=posted)
 
 
-async def _start(
+async def start_session(
     deps: TeamsDeps,
     playbook_id: str,
     who: Person,
@@ -53,6 +53,7 @@ async def _start(
     preset: dict[str, str] | None = None,
     case_number: str | None = None,
 ) -> Session:
+    """A new run by `who`, living in `conv` (its key is the run's channel); `preset`: values known already."""
     return await deps.triage.start(
         playbook_id,
         actor=actor_of(who),
@@ -69,7 +70,7 @@ async def pick(deps: TeamsDeps, action: CardAction) -> CardReply:
     playbook = action.picked_playbook
     if playbook is None:
         raise UserFacingError(PICK_FIRST)
-    session = await _start(deps, playbook, action.who, action.conversation)
+    session = await start_session(deps, playbook, action.who, action.conversation)
     if action.card_message_id:
         await deps.triage.attach_message(session.run_id, session.channel_id, action.card_message_id)
         refresh_for_everyone(deps, action, session)
