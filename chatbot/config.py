@@ -211,6 +211,9 @@ class Procedure(_Model):
     name: str
     case_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,7}$")] = "CASE"
     signature: str = Field(default="Technical Support", description="How customer replies are signed")
+    team: str = Field(
+        default="support team", description="Who works an escalated case, as the status-update reply names them"
+    )
 
 
 class Cases(_Model):

@@ -344,7 +344,9 @@ async def test_status_update_names_recorded_work_in_the_customers_terms_and_is_o
 async def test_status_update_without_recorded_work_says_tier2_is_reviewing(w):
     case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="sse", ticket="482913")
     _, text = await w.cases.status_update(case.id, TIER2)
-    assert f"Thank you for your patience with case {case.number}. Our Tier II team is reviewing your issue." in text
+    # an SSE case: the procedure's own team, not Technical Services' "Tier II"
+    said = f"Thank you for your patience with case {case.number}. Our Client Services team is reviewing your issue."
+    assert said in text
     assert " and has " not in text
     assert text.endswith("Kind regards,\nWatermark Support")  # the procedure's signature
 

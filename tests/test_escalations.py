@@ -23,7 +23,7 @@ HERBERT, EDISON, JULIAN, TINA = "U00000HM01", "U00000EG02", "U00000JM03", "U0000
 TIER2 = "C00000TSUP"  # the TS Supervisor group's channel: Clever Tier 2's step 2 escalates there
 # A Wednesday, 10:00 in New York: inside the TS Supervisor group's 08:00-18:00.
 WEDNESDAY_10AM = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-CASE_BUTTONS = {"Start clever-tier2", "Record work", "Status update reply"}  # Tier II's work on the case
+CASE_BUTTONS = {"Start Clever Tier 2 escalations", "Record work", "Status update reply"}  # Tier II's work on the case
 TICKET = {"ticket_id": "48213", "requester": "Teacher"}
 DETAILS = {
     "affected": "Teacher",

@@ -180,3 +180,7 @@ async def test_debug_logging_never_carries_what_agents_typed(app, slack, caplog)
     assert secret_name in json.dumps(slack.messages["C00000SSE1"])  # it did travel (to Tier 2's channel)
     assert any(r.levelno == logging.DEBUG for r in caplog.records)  # debug logging was on
     assert not [r.name for r in caplog.records if secret_name in r.getMessage()]
+    # Most writes take the short path now, which logs nothing; aiosqlite (SQLAlchemy's SQLite driver, which logs
+    # each statement's parameters at DEBUG) stays held at INFO for the writes that do not.
+    assert logging.getLogger("aiosqlite").getEffectiveLevel() >= logging.INFO
+    assert not [r for r in caplog.records if r.name.startswith("aiosqlite") and r.levelno < logging.INFO]

@@ -43,7 +43,7 @@ async def test_tier2_picks_up_where_tier1_stopped_and_a_return_asks_herbert_firs
         assert pings(slack, TS_SUPERVISORS) == []
 
         # Tier 2 starts its playbook from the ping: the ticket form is passed, what Tier 1 typed is filled in
-        await app.click_in(ping, "Start clever-tier2", user=TIER2_AGENT)
+        await app.click_in(ping, "Start Clever Tier 2 escalations", user=TIER2_AGENT)
         session = app.session(CLEVER_TIER2)
         shown = message_text(session)
         assert "Clever Tier 2 escalations" in shown and f"Case *{case.number}*" in shown and "Ticket #482913" in shown

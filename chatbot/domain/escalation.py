@@ -87,6 +87,7 @@ class Handoff:
     case_number: str | None = None
     tier1_agent: str | None = None  # when Tier 2 escalates further: the Tier 1 agent who raised it first
     follow_up: str | None = None  # the playbook whoever picks it up runs (with `fields` filled in)
+    follow_up_title: str | None = None  # ...and its title, for the button that starts it
     note: str = ""
     trail: tuple[TrailItem, ...] = ()
     facts: tuple[FactItem, ...] = ()
@@ -104,6 +105,7 @@ class Handoff:
             "case_number": self.case_number,
             "tier1_agent": self.tier1_agent,
             "follow_up": self.follow_up,
+            "follow_up_title": self.follow_up_title,
             "note": self.note,
             "trail": [{"question": t.question, "answer": t.answer} for t in self.trail],
             "facts": [{"label": f.label, "value": f.value} for f in self.facts],
@@ -123,6 +125,7 @@ class Handoff:
             case_number=data.get("case_number"),
             tier1_agent=data.get("tier1_agent"),
             follow_up=data.get("follow_up"),
+            follow_up_title=data.get("follow_up_title"),
             note=str(data.get("note") or ""),
             trail=tuple(TrailItem(str(t["question"]), str(t["answer"])) for t in data.get("trail") or ()),
             facts=tuple(FactItem(str(f["label"]), str(f["value"])) for f in data.get("facts") or ()),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from chatbot.config import Config
+from chatbot.config import Config, Procedure
 from chatbot.domain.case import Case, CaseEvent, CaseStatus, LinkKind, Resolution, WorkKind
 from chatbot.domain.case_policy import (
     ESCALATE_FROM,
@@ -357,6 +357,7 @@ class CaseService:
             "case_number": case.number,
             "fields": {"ticket_id": case.ticket or "", **case.details},
             "signature": procedure.signature if procedure else DEFAULT_SIGNATURE,
+            "team": procedure.team if procedure else Procedure.model_fields["team"].default,
             "case": {"number": case.number, "ticket": case.ticket, "status": case.status.value},
         }
 

@@ -121,6 +121,7 @@ class EscalationService:
             case_number=fields.get("case_number") or None,
             tier1_agent=fields.get("tier1_agent") or None,
             follow_up=spec.follow_up,
+            follow_up_title=self._title(spec.follow_up),
         )
         return NewEscalation(
             id=uuid.uuid4().hex,
@@ -137,6 +138,10 @@ class EscalationService:
             case_id=case_id,
             case_number=handoff.case_number,
         )
+
+    def _title(self, playbook_id: str | None) -> str | None:
+        found = self.engine.catalog.playbooks.get(playbook_id) if playbook_id else None
+        return found.spec.title if found is not None else None
 
     def first_jobs(self, esc: NewEscalation) -> tuple[NewJob, ...]:
         """The pings a new escalation starts with: one per surface its group is on."""

@@ -366,3 +366,6 @@ def test_the_7a_note_keeps_the_error_and_the_account_line_apart() -> None:
     assert "Error: Course not found\nAccount NOT disabled or recreated" in w.outcome.note
     w = walk(A, TEACHER, *SSO_FAILS, {**SSO_DETAILS, "reproduced": "No, it did not happen for me", "error_message": ""})
     assert "Reproduced: No, it did not happen for me.\nAccount NOT disabled or recreated" in w.outcome.note
+    pasted = {**SSO_DETAILS, "error_message": "Error: course not found"}  # pasted with its own label
+    w = walk(A, TEACHER, *SSO_FAILS, pasted)
+    assert "\nError: course not found\n" in w.outcome.note and "Error: Error:" not in w.outcome.note

@@ -55,7 +55,8 @@ def case_buttons(esc: Escalation) -> list[Block]:
     value = encode(EscRef(esc.id, esc.version))
     buttons = []
     if esc.handoff.follow_up:
-        buttons.append(kit.button(shorten(f"Start {esc.handoff.follow_up}", 75), ids.ESC_FOLLOW_UP, value))
+        title = esc.handoff.follow_up_title or esc.handoff.follow_up
+        buttons.append(kit.button(shorten(f"Start {title}", 75), ids.ESC_FOLLOW_UP, value))
     buttons.append(kit.button("Record work", ids.ESC_WORK, value))
     buttons.append(kit.button("Status update reply", ids.ESC_STATUS, value))
     return [kit.actions("esc-case", buttons)]
