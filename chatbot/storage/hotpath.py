@@ -157,7 +157,8 @@ class HotPath:
         return await self._in_sqlite("write", run_on_sqlite, make)
 
     async def read(self, make: Callable[[], Program[T]]) -> T:
-        """Run a reading program the short way (one snapshot), or through SQLAlchemy's reader."""
+        """Run a reading program the short way (SQLite: in one read transaction; PostgreSQL: statement by
+        statement, as the ORM read them), or through SQLAlchemy's reader."""
         if not self.enabled:
             async with self.pool.connect() as connection:
                 return await run_on_sqlalchemy(connection, make)

@@ -165,16 +165,17 @@ async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Prog
 
 
 async def read_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
-    """A reading program in one read-only transaction (one snapshot, REPEATABLE READ)."""
+    """A reading program, each statement on its own (READ COMMITTED, as the ORM's session read them): no BEGIN and
+    COMMIT round trips, which under load cost more than the reads (the connection is held while the event loop
+    gets round to each answer). A program that needs one snapshot must be one statement."""
     program = make()
-    async with connection.transaction(isolation="repeatable_read", readonly=True):
-        result: Any = None
-        try:
-            while True:
-                op = program.send(result)
-                result = await _asyncpg_result(connection, op)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+    result: Any = None
+    try:
+        while True:
+            op = program.send(result)
+            result = await _asyncpg_result(connection, op)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 async def run_on_sqlalchemy(connection: AsyncConnection, make: Callable[[], Program[T]]) -> T:
