@@ -3,7 +3,7 @@
 Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--supervisors 4] [--seconds 20] [--warmup 5]
      [--cpu-seconds 10] [--database sqlite|postgresql|both] [--bare default|shared|both|none] [--rounds 1]
      [--ping-rate 0.5] [--read-seconds 0] [--playbooks a,b] [--memory-runs N] [--profile] [--app-dir DIR]
-     [--app-processes N]
+     [--app-processes N] [--worker process|in-serve]
 
 Agents (session_agent.py) walk whole sessions as the fake Slack shows them: `/triage <id>`, `/triage <id> <ticket>`
 or `/triage` and the picker, clicks, the form button (views.open with the click's trigger_id), an invalid then a
@@ -96,6 +96,13 @@ def parse_args() -> argparse.Namespace:
         help="chatbot serve processes sharing the port with SO_REUSEPORT (needs an app that sets it); default 1",
     )
     parser.add_argument(
+        "--worker",
+        choices=("process", "in-serve"),
+        default="process",
+        help="the job worker in a `chatbot worker` process of its own, as the Procfile runs it (default), or inside"
+        " `chatbot serve`",
+    )
+    parser.add_argument(
         "--rounds", type=int, default=1, help="measure the targets in turn this many times and pool each (default 1)"
     )
     parser.add_argument("--profile", action="store_true", help="py-spy the chatbot during the window (slows it)")
@@ -140,6 +147,7 @@ async def _measure_once(args: argparse.Namespace, target: Target, work_dir: Path
         profile=args.profile and target.kind == "chatbot",
         app_dir=args.app_dir.resolve(),
         app_processes=args.app_processes if target.kind == "chatbot" else 1,
+        worker_process=args.worker == "process",
     )
     print(f"measuring {target.label}: {args.warmup:.0f}s warm-up, {args.seconds:.0f}s measured...", file=sys.stderr)
     result = await measure(target, options)

@@ -47,9 +47,11 @@ async def start_chatbot(
     app_dir: Path,
     config: Path,
     processes: int = 1,
+    worker_process: bool = True,
 ) -> Servers:
     """`chatbot serve` from `app_dir` (its own `chatbot` package first on the path). With `processes` > 1 they share
-    the port, which needs the app to listen with SO_REUSEPORT, and only the first runs the job worker."""
+    the port, which needs the app to listen with SO_REUSEPORT. The job worker runs as the Procfile runs it, in a
+    `chatbot worker` process of its own (`worker_process`), or else in the first `serve` process."""
     port = free_port()
     env = {
         "SLACK_BOT_TOKEN": TOKEN,
@@ -63,11 +65,14 @@ async def start_chatbot(
     }
     started = []
     for index in range(processes):
-        argv = [PYTHON, "-m", "chatbot", "serve", "--host", "127.0.0.1", *(["--no-worker"] if index else [])]
+        no_worker = worker_process or index > 0
+        argv = [PYTHON, "-m", "chatbot", "serve", "--host", "127.0.0.1", *(["--no-worker"] if no_worker else [])]
         if processes > 1:
             argv.append("--reuse-port")
         name = label if processes == 1 else f"{label} #{index + 1}"
         child = await children.start(name, argv, env, cwd=app_dir)
         started.append(child)
         await wait_until_serving(f"http://127.0.0.1:{port}/healthz", child, port=port)
+    if worker_process:  # its CPU counts with the app's: a ping's work is the app's work
+        started.append(await children.start(f"{label} worker", [PYTHON, "-m", "chatbot", "worker"], env, cwd=app_dir))
     return Servers(started, port)

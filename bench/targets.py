@@ -80,6 +80,7 @@ class Options:
     profile: bool = False
     app_dir: Path = ROOT  # the checkout whose `chatbot` package is served (e.g. a patched copy)
     app_processes: int = 1  # `chatbot serve` processes sharing the port (the app must set SO_REUSEPORT)
+    worker_process: bool = True  # the job worker in a process of its own, as the Procfile runs it
 
 
 @asynccontextmanager
@@ -179,7 +180,14 @@ async def measure(target: Target, options: Options) -> Result:
             folder = Path(tempfile.mkdtemp(prefix="config-", dir=options.work_dir))
             config = write_config(options.app_dir, folder, options.supervisors)
             server = await start_chatbot(
-                children, target.label, fake, db_url, options.app_dir, config.path, options.app_processes
+                children,
+                target.label,
+                fake,
+                db_url,
+                options.app_dir,
+                config.path,
+                options.app_processes,
+                options.worker_process,
             )
         pids = [child.pid for child in server.processes]
         rss_start = sum(rss_mb(pid) for pid in pids)
