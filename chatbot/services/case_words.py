@@ -29,3 +29,21 @@ HELPFUL_DETAILS: tuple[tuple[str, str, bool], ...] = (
     ("error_messages", "Error messages", True),
     ("steps_taken", "Steps taken to get to the issue", True),
 )
+
+# What Tier II can record on a case, as the work form offers it (Slack's modal, Teams' card).
+WORK_CHOICES = {
+    WorkKind.CONTACTED: "Contacted the customer (phone or email)",
+    WorkKind.TECH_DEV: "Working with Tech Development",
+    WorkKind.PRODUCT_DEV: "Reported to Product Development",
+    WorkKind.PARTNER: "Shared with the partner (e.g. Clever)",
+    WorkKind.NOTE: "A note",
+}
+# A case's status in words, wherever a case is shown.
+STATUS_WORDS = {
+    "open": "opened",
+    "tier1": "with Tier I",
+    "escalated": "escalated to Tier II",
+    "returned": "returned to Tier I",
+    "resolved": "resolved",
+    "closed": "closed",
+}

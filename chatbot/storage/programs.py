@@ -100,18 +100,24 @@ def _sqlite_result(cursor: sqlite3.Cursor, op: Op) -> Any:
     return cursor.fetchone() if op.statement.returns_row else cursor.rowcount
 
 
+def _on_sqlite(connection: sqlite3.Connection, program: Program[T]) -> T:
+    """Send the program each statement's result until it returns."""
+    result: Any = None
+    try:
+        while True:
+            op = program.send(result)
+            result = _sqlite_result(connection.execute(op.statement.sqlite, _sqlite_params(op.params)), op)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
 def read_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]) -> T:
     """A reading program on a plain sqlite3 connection: one read transaction (a consistent snapshot, no lock
     that blocks a writer in WAL mode)."""
     program = make()
     connection.execute("BEGIN")
     try:
-        result: Any = None
-        while True:
-            op = program.send(result)
-            result = _sqlite_result(connection.execute(op.statement.sqlite, _sqlite_params(op.params)), op)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return _on_sqlite(connection, program)
     finally:
         if connection.in_transaction:
             connection.execute("COMMIT")
@@ -123,13 +129,7 @@ def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]
     program = make()
     connection.execute("BEGIN IMMEDIATE")  # the write lock up front: a busy database says so here
     try:
-        result: Any = None
-        while True:
-            op = program.send(result)
-            result = _sqlite_result(connection.execute(op.statement.sqlite, _sqlite_params(op.params)), op)
-    except StopIteration as done:
-        connection.execute("COMMIT")
-        return done.value  # type: ignore[no-any-return]
+        found = _on_sqlite(connection, program)
     except Abort as abort:
         connection.execute("ROLLBACK")
         return abort.result  # type: ignore[no-any-return]
@@ -137,6 +137,8 @@ def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+    connection.execute("COMMIT")
+    return found
 
 
 async def _asyncpg_result(connection: asyncpg.Connection, op: Op) -> Any:
@@ -149,17 +151,22 @@ async def _asyncpg_result(connection: asyncpg.Connection, op: Op) -> Any:
     return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
 
 
+async def _on_asyncpg(connection: asyncpg.Connection, program: Program[T]) -> T:
+    """Send the program each statement's result until it returns."""
+    result: Any = None
+    try:
+        while True:
+            op = program.send(result)
+            result = await _asyncpg_result(connection, op)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
 async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
     program = make()
     try:
         async with connection.transaction():
-            result: Any = None
-            try:
-                while True:
-                    op = program.send(result)
-                    result = await _asyncpg_result(connection, op)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+            return await _on_asyncpg(connection, program)
     except Abort as abort:  # raised inside the transaction block: asyncpg rolled it back
         return abort.result  # type: ignore[no-any-return]
 
@@ -168,14 +175,7 @@ async def read_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Pro
     """A reading program, each statement on its own (READ COMMITTED, as the ORM's session read them): no BEGIN and
     COMMIT round trips, which under load cost more than the reads (the connection is held while the event loop
     gets round to each answer). A program that needs one snapshot must be one statement."""
-    program = make()
-    result: Any = None
-    try:
-        while True:
-            op = program.send(result)
-            result = await _asyncpg_result(connection, op)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+    return await _on_asyncpg(connection, make())
 
 
 async def run_on_sqlalchemy(connection: AsyncConnection, make: Callable[[], Program[T]]) -> T:

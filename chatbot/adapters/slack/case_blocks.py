@@ -20,28 +20,13 @@ from chatbot.adapters.slack.blocks import MESSAGE_BLOCK_LIMIT, Message
 from chatbot.adapters.slack.kit import Block
 from chatbot.adapters.slack.refs import ChannelRef, EscRef, encode
 from chatbot.adapters.slack.text import code_blocks, shorten, split_text
-from chatbot.domain.case import Case, WorkKind
+from chatbot.domain.case import Case
 from chatbot.domain.escalation import Escalation
 from chatbot.rendering.escape import escape_mrkdwn
-from chatbot.services.case_words import HELPFUL_DETAILS
+from chatbot.services.case_words import HELPFUL_DETAILS, STATUS_WORDS, WORK_CHOICES
 from chatbot.services.cases import CaseView
 
-WORK_CHOICES = {
-    WorkKind.CONTACTED: "Contacted the customer (phone or email)",
-    WorkKind.TECH_DEV: "Working with Tech Development",
-    WorkKind.PRODUCT_DEV: "Reported to Product Development",
-    WorkKind.PARTNER: "Shared with the partner (e.g. Clever)",
-    WorkKind.NOTE: "A note",
-}
 HOME_LIMIT = 100  # blocks in a Home tab
-STATUS_WORDS = {
-    "open": "opened",
-    "tier1": "with Tier I",
-    "escalated": "escalated to Tier II",
-    "returned": "returned to Tier I",
-    "resolved": "resolved",
-    "closed": "closed",
-}
 
 
 def _sections(text: str) -> list[Block]:

@@ -22,26 +22,11 @@ from chatbot.adapters.teams.outcome import copy_box
 from chatbot.adapters.teams.people import shown
 from chatbot.adapters.teams.text import escape_text, shorten
 from chatbot.config import Config
-from chatbot.domain.case import Case, LinkKind, WorkKind
+from chatbot.domain.case import Case, LinkKind
 from chatbot.domain.escalation import Escalation
-from chatbot.services.case_words import HELPFUL_DETAILS
+from chatbot.services.case_words import HELPFUL_DETAILS, STATUS_WORDS, WORK_CHOICES
 from chatbot.services.cases import CaseView
 
-WORK_CHOICES = {
-    WorkKind.CONTACTED: "Contacted the customer (phone or email)",
-    WorkKind.TECH_DEV: "Working with Tech Development",
-    WorkKind.PRODUCT_DEV: "Reported to Product Development",
-    WorkKind.PARTNER: "Shared with the partner (e.g. Clever)",
-    WorkKind.NOTE: "A note",
-}
-STATUS_WORDS = {
-    "open": "opened",
-    "tier1": "with Tier I",
-    "escalated": "escalated to Tier II",
-    "returned": "returned to Tier I",
-    "resolved": "resolved",
-    "closed": "closed",
-}
 PRIORITIES = ("high", "normal", "low")
 TEXT_MAX = 2000
 TICKET_INPUT, PRIORITY_INPUT = ids.field_input_id("ticket_id"), ids.field_input_id("priority")
