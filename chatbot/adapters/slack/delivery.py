@@ -200,27 +200,43 @@ class SlackDelivery:
         await self._slack(None, call)
 
     async def _slack(self, ctx: JobContext | None, call: Awaitable[T]) -> T:
-        attempts = ctx.job.attempts if ctx is not None else 1
-        backoff = float(min(2 ** max(attempts - 1, 0), 300))
-        try:
-            return await call
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            error = str(exc.response.get("error", ""))
-            if status == 429:
-                after = float(exc.response.headers.get("Retry-After", 1) or 1)
-                raise Retry(after, RATE_LIMITED, nothing_done=True, counts=False) from exc
-            if status >= 500 or error in SERVER_ERRORS:
-                # Slack answered: as slack_sdk's own server-error retry handler does, take it that the call did not
-                # happen. Only a lost answer (a timeout, a crash) leaves the outcome unknown and worth looking for,
-                # which costs a history read (one a minute for many apps).
-                raise Retry(backoff, f"Slack {status} {error}", nothing_done=True) from exc
-            if error in PERMANENT:
-                raise Permanent(f"Slack said {error}") from exc
-            raise Retry(backoff, f"Slack {status} {error}") from exc
-        except (TimeoutError, aiohttp.ServerTimeoutError, aiohttp.ServerDisconnectedError) as exc:
-            raise Retry(backoff, f"{type(exc).__name__} talking to Slack: outcome unknown") from exc
-        except aiohttp.ClientConnectorError as exc:  # never connected: nothing can have reached Slack
-            raise Retry(backoff, f"cannot reach Slack: {exc}", nothing_done=True) from exc
-        except aiohttp.ClientError as exc:
-            raise Retry(backoff, f"{type(exc).__name__} talking to Slack: outcome unknown") from exc
+        return await worker_call(call, ctx.job.attempts if ctx is not None else 1)
+
+
+async def worker_call(
+    call: Awaitable[T],
+    attempts: int,
+    *,
+    keep: frozenset[str] = frozenset(),
+    limited: Callable[[float], None] | None = None,
+) -> T:
+    """Slack's answer to a worker's call as the worker's outcome (`Retry` or `Permanent`), for every job that posts.
+    `keep`: Slack errors re-raised for the caller to handle (a digest's `invalid_blocks`); `limited`: told the
+    Retry-After of a 429 (the channel's pacing)."""
+    backoff = float(min(2 ** max(attempts - 1, 0), 300))
+    try:
+        return await call
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        error = str(exc.response.get("error", ""))
+        if error in keep:
+            raise
+        if status == 429:
+            after = float(exc.response.headers.get("Retry-After", 1) or 1)
+            if limited is not None:
+                limited(after)
+            raise Retry(after, RATE_LIMITED, nothing_done=True, counts=False) from exc
+        if status >= 500 or error in SERVER_ERRORS:
+            # Slack answered: as slack_sdk's own server-error retry handler does, take it that the call did not
+            # happen. Only a lost answer (a timeout, a crash) leaves the outcome unknown and worth looking for,
+            # which costs a history read (one a minute for many apps).
+            raise Retry(backoff, f"Slack {status} {error}", nothing_done=True) from exc
+        if error in PERMANENT:
+            raise Permanent(f"Slack said {error}") from exc
+        raise Retry(backoff, f"Slack {status} {error}") from exc
+    except (TimeoutError, aiohttp.ServerTimeoutError, aiohttp.ServerDisconnectedError) as exc:
+        raise Retry(backoff, f"{type(exc).__name__} talking to Slack: outcome unknown") from exc
+    except aiohttp.ClientConnectorError as exc:  # never connected: nothing can have reached Slack
+        raise Retry(backoff, f"cannot reach Slack: {exc}", nothing_done=True) from exc
+    except aiohttp.ClientError as exc:
+        raise Retry(backoff, f"{type(exc).__name__} talking to Slack: outcome unknown") from exc

@@ -14,12 +14,11 @@ import logging
 from collections.abc import Awaitable
 from typing import TypeVar
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from chatbot.adapters.slack import kit
 from chatbot.adapters.slack.blocks import Message
-from chatbot.adapters.slack.delivery import PERMANENT, RATE_LIMITED, SERVER_ERRORS
+from chatbot.adapters.slack.delivery import worker_call
 from chatbot.adapters.slack.digest_blocks import plain_message, rich_message, summary
 from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.adapters.slack.lookup import Found, PostFinder, Unknown
@@ -30,6 +29,7 @@ from chatbot.scheduler.worker import JobContext, Permanent, Retry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+INVALID_BLOCKS = frozenset({"invalid_blocks"})
 PINGS_FIRST = "pings first: the channel is waiting out Slack's limit"
 
 
@@ -75,27 +75,8 @@ class SlackDigestPoster:
         return isinstance(found, Found)
 
     async def _slack(self, ctx: JobContext, channel: str, call: Awaitable[T]) -> T:
-        """Slack's answers as the worker's outcomes, as for pings (delivery.py); `invalid_blocks` is re-raised for
-        the caller to post a plainer rendering."""
-        backoff = float(min(2 ** max(ctx.job.attempts - 1, 0), 300))
-        try:
-            return await call
-        except SlackApiError as exc:
-            status, error = exc.response.status_code, str(exc.response.get("error", ""))
-            if error == "invalid_blocks":
-                raise
-            if status == 429:
-                after = float(exc.response.headers.get("Retry-After", 1) or 1)
-                self.pacer.limited(channel, after)
-                raise Retry(after, RATE_LIMITED, nothing_done=True, counts=False) from exc
-            if status >= 500 or error in SERVER_ERRORS:
-                raise Retry(backoff, f"Slack {status} {error}", nothing_done=True) from exc
-            if error in PERMANENT:
-                raise Permanent(f"Slack said {error}") from exc
-            raise Retry(backoff, f"Slack {status} {error}") from exc
-        except (TimeoutError, aiohttp.ServerTimeoutError, aiohttp.ServerDisconnectedError) as exc:
-            raise Retry(backoff, f"{type(exc).__name__} talking to Slack: outcome unknown") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise Retry(backoff, f"cannot reach Slack: {exc}", nothing_done=True) from exc
-        except aiohttp.ClientError as exc:
-            raise Retry(backoff, f"{type(exc).__name__} talking to Slack: outcome unknown") from exc
+        """Slack's answers as the worker's outcomes, as for pings; `invalid_blocks` is re-raised for the caller to
+        post a plainer rendering, and a 429 holds the channel for every poster (pacing.py)."""
+        return await worker_call(
+            call, ctx.job.attempts, keep=INVALID_BLOCKS, limited=lambda after: self.pacer.limited(channel, after)
+        )
