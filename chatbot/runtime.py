@@ -138,7 +138,7 @@ class Runtime:
                 config,
                 worker_gateway,
                 PostFinder(worker_gateway, history_gate),
-                triage.load_fresh,
+                triage,
                 pacer,
                 timeout=worker_timeout,
             )

@@ -14,6 +14,7 @@ from chatbot.adapters.slack.server import SlackFront, build_web_app
 from chatbot.config import Config
 from chatbot.runtime import Runtime
 from chatbot.settings import Settings
+from chatbot.storage.priority import after_ack_context
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ async def serve(
 
     _settle_heap()
     stop = _stop_on_signals()
-    worker_task = asyncio.create_task(runtime.worker.run(stop)) if worker else None
+    # A worker beside the app waits for connections behind the acks (storage/priority.py).
+    worker_task = asyncio.create_task(runtime.worker.run(stop), context=after_ack_context()) if worker else None
     try:
         await stop.wait()
     finally:

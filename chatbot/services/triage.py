@@ -6,7 +6,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from chatbot.domain.errors import StaleAnswer, UserFacingError
 from chatbot.domain.escalation import Escalation, NewEscalation, PostRef, Surface
@@ -19,7 +19,7 @@ from chatbot.services.clock import Clock, system_clock
 from chatbot.services.escalations import EscalationService
 from chatbot.services.pii_guard import Checked, PiiGuard, withhold
 from chatbot.storage import RunRecord, Store
-from chatbot.storage.records import RunOutcome
+from chatbot.storage.records import RunOutcome, RunStamp
 from chatbot.storage.run_writes import CaseMove, NewRun
 
 FREE_TEXT = ("text", "textarea", "email", "url")  # what a person types freely (select, number, date they cannot)
@@ -66,6 +66,19 @@ class Session:
     @property
     def message(self) -> PostRef | None:
         return PostRef(self.surface, self.channel_id, self.message_ts) if self.message_ts else None
+
+    @property
+    def stamp(self) -> RunStamp:
+        """What its message shows changes with: the run's version and its newest escalation's."""
+        return RunStamp(self.state.version, self.escalation.version if self.escalation else None)
+
+
+class Sessions(Protocol):
+    """How a surface's update reads runs after the ack (TriageService)."""
+
+    async def load_fresh(self, run_id: str) -> Session: ...
+
+    async def newer_than(self, session: Session) -> Session | None: ...
 
 
 def _action_name(action: Action) -> str:
@@ -190,6 +203,14 @@ class TriageService:
     async def load_fresh(self, run_id: str) -> Session:
         """The run as the database has it now (another process may have moved it on)."""
         return await self.load(run_id)
+
+    async def newer_than(self, session: Session) -> Session | None:
+        """The run as the database has it now if it (or its newest escalation) moved on since `session`, else None:
+        one small read when nothing moved, which is nearly always (a message update's newest-wins check)."""
+        stamp = await self.store.run_stamp(session.run_id)
+        if stamp is None:
+            raise UnknownRun()
+        return None if stamp == session.stamp else await self.load(session.run_id)
 
     async def authorize(self, session: Session, actor: str, where: Where) -> None:
         """May `actor` act on `session` from `where`? Raises NotAllowed or ForeignButton; changes nothing."""

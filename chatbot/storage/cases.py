@@ -14,7 +14,7 @@ from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, insert_op, statement
 from chatbot.storage.rows import Plain, audit_values, to_json
-from chatbot.storage.run_writes import NewCase, open_case
+from chatbot.storage.run_writes import NewCase, next_number, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
     CaseLinkRow,
@@ -99,8 +99,9 @@ class CaseRepo:
 
     async def open(self, new: NewCase, *, actor: str, at: datetime) -> Case:
         """Open a case on its own (`/case new`): numbered by one atomic increment of its prefix's counter, so two
-        replicas opening cases at once never get the same number (run_writes.open_case, as a run's start does)."""
-        await self._write(lambda: open_case(new, actor=actor, at=at))
+        replicas opening cases at once never get the same number (run_writes.next_number, as a run's start does)."""
+        counter = await self._write(lambda: next_number(new.prefix, new.year))
+        await self._write(lambda: open_case(new, counter, actor=actor, at=at))
         found = await self.get(new.id)
         assert found is not None
         return found

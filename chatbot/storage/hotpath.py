@@ -12,7 +12,8 @@ how waiting for a lock still never blocks the loop).
 On PostgreSQL they run on a pool of asyncpg's own: checking a connection out of SQLAlchemy's async pool
 and back took three greenlet switches, about 150 µs of CPU of the 270 µs a save cost. asyncpg's pool is asked not
 to reset a connection on release (its default costs a round trip: advisory unlocks, CLOSE ALL, UNLISTEN, RESET
-ALL), which these single autocommitted statements never need; a fair semaphore keeps it first come, first served.
+ALL), which these single autocommitted statements never need; a gate in front of it (priority.py) lets what an ack
+waits for go first, and otherwise keeps it first come, first served.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from chatbot.domain.run import RunStatus
 from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
+from chatbot.storage.priority import PriorityGate
 from chatbot.storage.programs import (
     Abort,
     Program,
@@ -113,7 +115,7 @@ class HotPath:
             self.dialect == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
         )
         self._pg: asyncpg.Pool | None = None
-        self._pg_gate = asyncio.Semaphore(pg_pool_size)
+        self._pg_gate = PriorityGate(pg_pool_size)
         self._pg_lock = asyncio.Lock()
         if self.enabled and self.dialect == "sqlite":
             self._sqlite = InlineSqlite(database)
@@ -177,7 +179,7 @@ class HotPath:
         """`work` on a connection of the hot-path pool, raising what the SQLAlchemy path would, for callers."""
         pg = self._pg or await self._open_pg()
         try:
-            async with self._pg_gate, pg.acquire() as connection:
+            async with self._pg_gate.admitted(), pg.acquire() as connection:
                 return await work(connection)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(statement, None, exc) from exc

@@ -13,6 +13,8 @@ drift from the schema; values go in as Python values and each driver binds them 
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -41,6 +43,9 @@ class Statement:
 class Op:
     statement: Statement
     params: tuple[Any, ...]
+    # The program never looks at its result (an INSERT of insert_op): a driver may send it together with the
+    # statements after it, and send the program None.
+    deferred: bool = False
 
 
 Program = Generator[Op, Any, T]  # yields statements, is sent each one's result, returns the write's result
@@ -79,7 +84,7 @@ def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | 
 def insert_op(table: Table, values: dict[str, Any], *, on_conflict_nothing: Sequence[str] = ()) -> Op:
     """INSERT `values` (column -> value) into `table`; a conflict on `on_conflict_nothing` inserts nothing."""
     columns = tuple(values)
-    return Op(_insert(table, columns, tuple(on_conflict_nothing) or None), tuple(values.values()))
+    return Op(_insert(table, columns, tuple(on_conflict_nothing) or None), tuple(values.values()), deferred=True)
 
 
 def sqlite_time(at: datetime) -> str:
@@ -162,13 +167,70 @@ async def _on_asyncpg(connection: asyncpg.Connection, program: Program[T]) -> T:
         return done.value  # type: ignore[no-any-return]
 
 
+_PARAM = re.compile(r"\$(\d+)")
+
+
+@cache
+def _together(statements: tuple[str, ...]) -> str:
+    """PostgreSQL statements as one: each but the last a data-modifying WITH, parameters numbered on."""
+    offset = 0
+    parts = []
+    for sql in statements:
+        parts.append(_PARAM.sub(lambda m, at=offset: f"${int(m.group(1)) + at}", sql))
+        offset += max((int(n) for n in _PARAM.findall(sql)), default=0)
+    *before, last = parts
+    return "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(before)) + " " + last
+
+
+async def _send(connection: asyncpg.Connection, ops: list[Op]) -> None:
+    """Deferred statements in one round trip. One statement: they take effect together or not at all, and the
+    statements of a WITH cannot see one another's rows, which these (inserts nothing after them reads) never need;
+    foreign keys are checked at the statement's end."""
+    if len(ops) == 1:
+        await connection.execute(ops[0].statement.postgresql, *ops[0].params)
+    else:
+        sql = _together(tuple(op.statement.postgresql for op in ops))
+        await connection.execute(sql, *(p for op in ops for p in op.params))
+    ops.clear()
+
+
 async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
+    """The program as one transaction, in as few round trips as its statements allow: deferred statements wait to
+    go with the next round trip (a statement whose result the program needs goes on its own after them), and a
+    program that needs no result at all is one statement, with no BEGIN and COMMIT."""
     program = make()
+    pending: list[Op] = []
+    transaction = None
+    result: Any = None
     try:
-        async with connection.transaction():
-            return await _on_asyncpg(connection, program)
-    except Abort as abort:  # raised inside the transaction block: asyncpg rolled it back
+        while True:
+            try:
+                op = program.send(result)
+            except StopIteration as done:
+                if pending:
+                    await _send(connection, pending)
+                if transaction is not None:
+                    await transaction.commit()
+                return done.value  # type: ignore[no-any-return]
+            if op.deferred:
+                pending.append(op)
+                result = None
+                continue
+            if transaction is None:
+                transaction = connection.transaction()
+                await transaction.start()
+            if pending:
+                await _send(connection, pending)
+            result = await _asyncpg_result(connection, op)
+    except Abort as abort:
+        if transaction is not None:
+            await transaction.rollback()
         return abort.result  # type: ignore[no-any-return]
+    except BaseException:
+        if transaction is not None and not connection.is_closed() and connection.is_in_transaction():
+            with contextlib.suppress(Exception):  # the error that got us here is the one to tell
+                await transaction.rollback()
+        raise
 
 
 async def read_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from chatbot.storage.tables import AuditEventRow, RunRow
 
@@ -64,6 +64,13 @@ class RunOutcome:
     kind: str
     playbook: str
     step: str
+
+
+class RunStamp(NamedTuple):
+    """A run's version and its newest escalation's (None without one): whether a shown session is still current."""
+
+    version: int
+    escalation_version: int | None
 
 
 @dataclass(frozen=True, slots=True)

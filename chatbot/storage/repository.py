@@ -25,7 +25,8 @@ from chatbot.storage.escalations import EscalationRepo
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import PG_SAVE_POOL_SIZE, HotPath
 from chatbot.storage.jobs import JobRepo
-from chatbot.storage.records import AuditRecord, RunOutcome, RunRecord
+from chatbot.storage.programs import Op, Program, statement
+from chatbot.storage.records import AuditRecord, RunOutcome, RunRecord, RunStamp
 from chatbot.storage.rows import audit_row, to_json
 from chatbot.storage.run_writes import CaseMove, NewCase, NewRun
 from chatbot.storage.tables import (
@@ -48,6 +49,17 @@ def _aware(at: datetime) -> datetime:
 # The statements every click runs, built once: building them per call was most of SQLAlchemy's share of a click.
 # Core rather than the ORM for the same reason; the ORM's unit of work buys nothing for one row.
 _GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
+# The newest escalation in the order EscalationRepo.for_run lists them (created_at, id).
+_RUN_STAMP = statement(
+    "SELECT version, (SELECT e.version FROM escalations e WHERE e.run_id = runs.id"
+    " ORDER BY e.created_at DESC, e.id DESC LIMIT 1) FROM runs WHERE id = ?",
+    returns_row=True,
+)
+
+
+def _run_stamp(run_id: str) -> Program[RunStamp | None]:
+    row = yield Op(_RUN_STAMP, (run_id,))
+    return RunStamp(row[0], row[1]) if row is not None else None
 
 
 def _sqlite_reader(engine: AsyncEngine) -> AsyncEngine | None:
@@ -121,9 +133,12 @@ class Store:
         """Start a run, in one transaction with opening its case (`new_case`; its number is passed to `state_for`,
         which gives the run's state) or moving an existing one (`case_id`, `move`). The run and the new number."""
         at = _aware(at)
+        counter = None
+        if new_case is not None:
+            counter = await self._hot.write(lambda: run_writes.next_number(new_case.prefix, new_case.year))
         return await self._hot.write(
             lambda: run_writes.start_run(
-                run, state_for, actor=actor, at=at, new_case=new_case, case_id=case_id, move=move
+                run, state_for, actor=actor, at=at, new_case=new_case, counter=counter, case_id=case_id, move=move
             )
         )
 
@@ -139,6 +154,11 @@ class Store:
         async with self._pool.connect() as connection:
             row = (await connection.execute(_GET_RUN, {"run_id": run_id})).first()
         return RunRecord.from_row(row) if row is not None else None  # type: ignore[arg-type]
+
+    async def run_stamp(self, run_id: str) -> RunStamp | None:
+        """The run's version and its newest escalation's, in one small read; None if there is no such run."""
+        stamp: RunStamp | None = await self._hot.read(lambda: _run_stamp(run_id))
+        return stamp
 
     async def active_runs_of(self, owner_id: str, *, limit: int = 30) -> list[tuple[str, str, str]]:
         """(run id, playbook id, status) of an agent's runs still in progress, oldest first (their App Home)."""

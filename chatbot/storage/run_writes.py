@@ -119,10 +119,20 @@ def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None) -
     return True
 
 
-def open_case(new: NewCase, *, actor: str, at: datetime) -> Program[str]:
-    """A new case with its number (one atomic increment of its prefix's counter), ticket link and event."""
-    row = yield Op(NEXT_NUMBER, (new.prefix, new.year))
-    number = str(CaseNumber(new.prefix, new.year, int(row[0])))
+def next_number(prefix: str, year: int) -> Program[int]:
+    """The next number of a prefix and year: one atomic increment, run as a write of its own before the case's.
+
+    As a sequence's nextval: two replicas never get the same one, and the counter's row is locked only while the
+    one statement runs, not while the case's transaction makes its round trips (under load on PostgreSQL every
+    start that opened a case queued behind the others for it, 450 ms at p99). A case whose write then fails leaves
+    its number unused."""
+    row = yield Op(NEXT_NUMBER, (prefix, year))
+    return int(row[0])
+
+
+def open_case(new: NewCase, counter: int, *, actor: str, at: datetime) -> Program[str]:
+    """A new case with its number (`counter`, from next_number), ticket link and event."""
+    number = str(CaseNumber(new.prefix, new.year, counter))
     details = new.details or {}
     values = {
         "id": new.id,
@@ -173,6 +183,7 @@ def start_run(
     actor: str,
     at: datetime,
     new_case: NewCase | None,
+    counter: int | None,
     case_id: str | None,
     move: CaseMove | None,
 ) -> Program[tuple[RunRecord, str | None]]:
@@ -180,7 +191,8 @@ def start_run(
     case opened with it, or an existing one moved. Returns the run and the new case's number."""
     number = None
     if new_case is not None:
-        number = yield from open_case(new_case, actor=actor, at=at)
+        assert counter is not None, "a new case's number is taken first (next_number)"
+        number = yield from open_case(new_case, counter, actor=actor, at=at)
         case_id = new_case.id
     record = RunRecord(
         id=run.run_id,

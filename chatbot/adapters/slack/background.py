@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from chatbot.storage.priority import after_ack_context
+
 log = logging.getLogger(__name__)
 
 OnFailure = Callable[[str], Awaitable[None]]
@@ -22,7 +24,8 @@ class Background:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, None], *, what: str, on_failure: OnFailure | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(self.guard(work, what, on_failure))
+        # Its database work waits behind any on an ack's way (storage/priority.py).
+        task = asyncio.get_running_loop().create_task(self.guard(work, what, on_failure), context=after_ack_context())
         self._tasks.add(task)  # keep a reference: the loop only holds weak ones
         task.add_done_callback(self._tasks.discard)
 

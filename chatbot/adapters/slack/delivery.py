@@ -35,7 +35,7 @@ from chatbot.config import Config, Group
 from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, PostRef, Surface
 from chatbot.domain.escalation_policy import Targets
 from chatbot.scheduler.worker import JobContext, Permanent, Retry
-from chatbot.services.triage import Session
+from chatbot.services.triage import Sessions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,8 +61,6 @@ PERMANENT = {
 SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 RATE_LIMITED = "rate limited"
 
-LoadSession = Callable[[str], Awaitable[Session]]
-
 
 class SlackDelivery:
     surface = Surface.SLACK
@@ -72,7 +70,7 @@ class SlackDelivery:
         config: Config,
         gateway: SlackGateway,
         finder: PostFinder,
-        load_session: LoadSession,
+        sessions: Sessions,
         pacer: ChannelPacer,
         *,
         timeout: float,
@@ -80,7 +78,7 @@ class SlackDelivery:
         self.config = config
         self.gateway = gateway
         self.finder = finder
-        self.load_session = load_session
+        self.sessions = sessions
         self.pacer = pacer
         self.timeout = timeout
 
@@ -129,9 +127,9 @@ class SlackDelivery:
 
     async def update_session(self, esc: Escalation) -> None:
         assert esc.run_id is not None and esc.agent is not None
-        session = await self.load_session(esc.run_id)
+        session = await self.sessions.load_fresh(esc.run_id)
         sending = show_newest(
-            self.gateway, self.load_session, self.config.groups, session, esc.agent.channel, esc.agent.message_id
+            self.gateway, self.sessions, self.config.groups, session, esc.agent.channel, esc.agent.message_id
         )
         await self._call(sending)
 

@@ -2,29 +2,26 @@
 
 Within one process, updates to a message go in turn (updates.py). Across processes (replicas, the worker) two
 updates can still cross: A renders version 5, B renders and sends version 6, then A's update lands. So after
-sending, the sender reads the run again; if it moved on meanwhile (or its escalation did), it sends again. The
-last update to land is then always one that was rendered after every change before it.
+sending, the sender checks the run's stamp (its version and its escalation's, one small read); if it moved on
+meanwhile, it reads the run and sends again. The last update to land is then always one that was rendered after
+every change before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from chatbot.adapters.slack.blocks import session_message
 from chatbot.adapters.slack.gateway import SlackGateway
 from chatbot.config import Group
-from chatbot.services.triage import Session
+from chatbot.services.triage import Session, Sessions
 
 ROUNDS = 4  # a run clicked on faster than this many round trips is settled by the next click's update anyway
 
 
-def _stamp(session: Session) -> tuple[int, int | None]:
-    return session.state.version, session.escalation.version if session.escalation else None
-
-
 async def show_newest(
     gateway: SlackGateway,
-    load: Callable[[str], Awaitable[Session]],
+    sessions: Sessions,
     groups: Mapping[str, Group],
     session: Session,
     channel: str,
@@ -33,7 +30,7 @@ async def show_newest(
     for _ in range(ROUNDS):
         msg = session_message(session.view, session.run_id, session.owner_id, groups, session.escalation)
         await gateway.update_message(channel, ts, msg.text, msg.blocks)
-        latest = await load(session.run_id)
-        if _stamp(latest) == _stamp(session):
+        latest = await sessions.newer_than(session)
+        if latest is None:
             return
         session = latest

@@ -83,7 +83,7 @@ async def _find_lost_post(deps: SlackDeps, session: Session, started: float, res
 
 
 async def update_session(deps: SlackDeps, session: Session, channel: str, ts: str) -> None:
-    await show_newest(deps.gateway, deps.triage.load_fresh, deps.groups, session, channel, ts)
+    await show_newest(deps.gateway, deps.triage, deps.groups, session, channel, ts)
 
 
 def show_session(

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -45,7 +45,7 @@ from chatbot.config import Config, Group
 from chatbot.domain.escalation import AgentUpdate, Escalation, EscalationAction, PostRef, Surface
 from chatbot.domain.escalation_policy import Targets
 from chatbot.scheduler.worker import JobContext, Permanent, Retry
-from chatbot.services.triage import Session
+from chatbot.services.triage import Sessions
 from chatbot.storage import Store
 from chatbot.storage.conversations import ConversationRecord
 
@@ -56,8 +56,6 @@ NOT_SEEN = (
     "the bot has not seen this Teams channel's tenant yet: install the app in the team (or message it once) so it "
     "learns where to post"
 )
-
-LoadSession = Callable[[str], Awaitable[Session]]
 
 
 async def channel_conversation(store: Store, channel_id: str, tenant_id: str | None) -> ConversationRecord:
@@ -81,7 +79,7 @@ class TeamsDelivery:
         config: Config,
         store: Store,
         client: TeamsClient,
-        load_session: LoadSession,
+        sessions: Sessions,
         pacer: TeamsPacer,
         *,
         tenant_id: str | None,
@@ -89,7 +87,7 @@ class TeamsDelivery:
         self.config = config
         self.store = store
         self.client = client
-        self.load_session = load_session
+        self.sessions = sessions
         self.pacer = pacer
         self.tenant_id = tenant_id
 
@@ -144,7 +142,7 @@ class TeamsDelivery:
         async def send(card: dict[str, Any]) -> None:
             await self._update(None, where, message_id, message(card=card))
 
-        await send_newest(send, self.load_session, await self.load_session(esc.run_id), self.config)
+        await send_newest(send, self.sessions, await self.sessions.load_fresh(esc.run_id), self.config)
 
     async def undeliverable(
         self, esc: Escalation, group: Group, *, first: bool, error: str, uncertain: bool, ctx: JobContext

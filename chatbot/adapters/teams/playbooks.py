@@ -129,4 +129,4 @@ def refresh_for_everyone(deps: TeamsDeps, action: CardAction, session: Session) 
     async def send(card: dict[str, object]) -> None:
         await deps.updates.put(conv.service_url, conv.id, message_id, card)
 
-    deps.updates.submit(conv.id, message_id, lambda: send_newest(send, deps.triage.load_fresh, session, deps.config))
+    deps.updates.submit(conv.id, message_id, lambda: send_newest(send, deps.triage, session, deps.config))

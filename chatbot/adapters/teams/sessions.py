@@ -3,7 +3,7 @@
 Teams shows the card an `Action.Execute` answer returns to the person who pressed only: the message everyone else
 sees (and the presser sees after a reload) changes when the bot updates it. So after each answer, and when an
 escalation's status changes, the message is updated too. Within a process, updates of one message go in turn and
-the newest state wins (updates.py); across processes (replicas, the worker) the sender reads the run again after
+the newest state wins (updates.py); across processes (replicas, the worker) the sender checks the run again after
 sending and sends once more if it moved on meanwhile, so the last update to land shows the newest state.
 """
 
@@ -16,11 +16,10 @@ from chatbot.adapters.teams.escalation_cards import session_status
 from chatbot.adapters.teams.kit import Element
 from chatbot.adapters.teams.people import name_of
 from chatbot.config import Config
-from chatbot.services.triage import Session
+from chatbot.services.triage import Session, Sessions
 
 ROUNDS = 4
 Send = Callable[[Element], Awaitable[None]]
-Load = Callable[[str], Awaitable[Session]]
 
 
 def card_for(
@@ -45,15 +44,11 @@ def card_for(
     )
 
 
-def _stamp(session: Session) -> tuple[int, int | None]:
-    return session.state.version, session.escalation.version if session.escalation else None
-
-
-async def send_newest(send: Send, load: Load, session: Session, config: Config) -> None:
+async def send_newest(send: Send, sessions: Sessions, session: Session, config: Config) -> None:
     """Update the message with `session`, then again while the run (or its escalation) moved on meanwhile."""
     for _ in range(ROUNDS):
         await send(card_for(session, config))
-        latest = await load(session.run_id)
-        if _stamp(latest) == _stamp(session):
+        latest = await sessions.newer_than(session)
+        if latest is None:
             return
         session = latest

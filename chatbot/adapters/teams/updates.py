@@ -17,6 +17,7 @@ from chatbot.adapters.teams.client import TeamsClient, message
 from chatbot.adapters.teams.errors import retry_after
 from chatbot.adapters.teams.kit import Element
 from chatbot.adapters.teams.pacing import TeamsPacer
+from chatbot.storage.priority import after_ack_context
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class CardUpdates:
         key = (conversation_id, message_id)
         self._waiting[key] = send
         if key not in self._tasks:
-            self._tasks[key] = asyncio.create_task(self._run(key))
+            self._tasks[key] = asyncio.create_task(self._run(key), context=after_ack_context())
 
     async def _run(self, key: tuple[str, str]) -> None:
         try:

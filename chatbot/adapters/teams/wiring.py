@@ -77,7 +77,7 @@ async def build_teams(
     if not await client.warm_up():
         log.warning("Teams: starting without a token; the first call to Teams will try again (off the event loop)")
     pacer = TeamsPacer(clock)
-    delivery = TeamsDelivery(config, store, client, triage.load_fresh, pacer, tenant_id=settings.tenant_id)
+    delivery = TeamsDelivery(config, store, client, triage, pacer, tenant_id=settings.tenant_id)
     updates = CardUpdates(client, pacer)
     waker = Waker()
     deps = TeamsDeps(
