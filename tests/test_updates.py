@@ -63,3 +63,26 @@ async def test_only_a_failure_nothing_newer_will_repair_is_reported() -> None:
     updates.submit("C1", "100.1", slack.update("100.1", "step 4"), what="update")
     await background.drain()
     assert slack.sent[-1] == ("100.1", "step 4")  # a failure does not stop the message's later updates
+
+
+async def test_an_update_knows_whether_a_newer_one_waits_behind_it() -> None:
+    """So that only the last of them checks the message ended on the run's newest state (newest.py)."""
+    background = Background()
+    updates = MessageUpdates(background)
+    gate = asyncio.Event()
+    seen: list[tuple[str, bool]] = []
+
+    def update(name: str):  # type: ignore[no-untyped-def]
+        async def send() -> None:
+            await gate.wait()
+            seen.append((name, updates.newer_waiting("C1", "100.1")))
+
+        return send
+
+    updates.submit("C1", "100.1", update("first"), what="update")
+    await asyncio.sleep(0)
+    updates.submit("C1", "100.1", update("second"), what="update")
+    assert not updates.newer_waiting("C1", "200.2")
+    gate.set()
+    await background.drain()
+    assert seen == [("first", True), ("second", False)]

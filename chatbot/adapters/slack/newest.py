@@ -9,7 +9,7 @@ every change before it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from chatbot.adapters.slack.blocks import session_message
 from chatbot.adapters.slack.gateway import SlackGateway
@@ -26,10 +26,15 @@ async def show_newest(
     session: Session,
     channel: str,
     ts: str,
+    newer_waiting: Callable[[], bool] = lambda: False,
 ) -> None:
+    """`newer_waiting`: whether this process has a newer update of the message queued (updates.py); the check is
+    then left to it (while agents click on, most checks would find the next click saved and render it twice)."""
     for _ in range(ROUNDS):
         msg = session_message(session.view, session.run_id, session.owner_id, groups, session.escalation)
         await gateway.update_message(channel, ts, msg.text, msg.blocks)
+        if newer_waiting():
+            return
         latest = await sessions.newer_than(session)
         if latest is None:
             return

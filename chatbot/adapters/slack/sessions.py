@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -83,7 +84,8 @@ async def _find_lost_post(deps: SlackDeps, session: Session, started: float, res
 
 
 async def update_session(deps: SlackDeps, session: Session, channel: str, ts: str) -> None:
-    await show_newest(deps.gateway, deps.triage, deps.groups, session, channel, ts)
+    newer_waiting = partial(deps.updates.newer_waiting, channel, ts)
+    await show_newest(deps.gateway, deps.triage, deps.groups, session, channel, ts, newer_waiting)
 
 
 def show_session(

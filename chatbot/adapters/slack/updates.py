@@ -49,6 +49,11 @@ class MessageUpdates:
         finally:
             del self._waiting[key]
 
+    def newer_waiting(self, channel: str, ts: str) -> bool:
+        """Is a newer update of this message waiting to go after the one on its way? Then that one need not check
+        it showed the newest state: the newer one will (newest.py)."""
+        return self._waiting.get((channel, ts)) is not None
+
     def _unless_superseded(self, key: MessageKey, on_failure: OnFailure | None) -> OnFailure | None:
         if on_failure is None:
             return None

@@ -9,6 +9,8 @@ nothing.
 
 from __future__ import annotations
 
+from functools import partial
+
 from chatbot.adapters.teams import ids
 from chatbot.adapters.teams.cards import notice_card, picker_card
 from chatbot.adapters.teams.context import TeamsDeps, actor_of
@@ -129,4 +131,7 @@ def refresh_for_everyone(deps: TeamsDeps, action: CardAction, session: Session) 
     async def send(card: dict[str, object]) -> None:
         await deps.updates.put(conv.service_url, conv.id, message_id, card)
 
-    deps.updates.submit(conv.id, message_id, lambda: send_newest(send, deps.triage, session, deps.config))
+    newer_waiting = partial(deps.updates.newer_waiting, conv.id, message_id)
+    deps.updates.submit(
+        conv.id, message_id, lambda: send_newest(send, deps.triage, session, deps.config, newer_waiting)
+    )

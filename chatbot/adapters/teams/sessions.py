@@ -44,10 +44,15 @@ def card_for(
     )
 
 
-async def send_newest(send: Send, sessions: Sessions, session: Session, config: Config) -> None:
-    """Update the message with `session`, then again while the run (or its escalation) moved on meanwhile."""
+async def send_newest(
+    send: Send, sessions: Sessions, session: Session, config: Config, newer_waiting: Callable[[], bool] = lambda: False
+) -> None:
+    """Update the message with `session`, then again while the run (or its escalation) moved on meanwhile; unless
+    `newer_waiting`: a newer update of the message is queued in this process (updates.py), which will check."""
     for _ in range(ROUNDS):
         await send(card_for(session, config))
+        if newer_waiting():
+            return
         latest = await sessions.newer_than(session)
         if latest is None:
             return

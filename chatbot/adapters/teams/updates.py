@@ -39,6 +39,10 @@ class CardUpdates:
         if key not in self._tasks:
             self._tasks[key] = asyncio.create_task(self._run(key), context=after_ack_context())
 
+    def newer_waiting(self, conversation_id: str, message_id: str) -> bool:
+        """Is a newer update of this message waiting to go after the one on its way?"""
+        return (conversation_id, message_id) in self._waiting
+
     async def _run(self, key: tuple[str, str]) -> None:
         try:
             while (send := self._waiting.pop(key, None)) is not None:
