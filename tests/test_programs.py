@@ -124,3 +124,22 @@ async def test_an_abort_after_inserts_rolls_them_back(hot: HotPath) -> None:
     assert await hot.write(program) == "lost"
     assert await _count(hot, COUNT_CASES, "c6") == 0
     assert await _count(hot, COUNT_LINKS, "c6") == 0
+
+
+async def test_rows_of_one_table_keep_the_order_the_program_gave_them(hot: HotPath) -> None:
+    def program() -> Program[None]:
+        yield insert_op(cases, _case("c7", "TS-2026-000007"))
+        for n in range(1, 4):
+            yield insert_op(case_links, _link("c7", f"JIRA-{n}"))
+            yield insert_op(cases, _case(f"c7-{n}", f"TS-2026-00010{n}"))  # another table in between
+        other_shape = {k: v for k, v in _link("c7", "JIRA-4").items() if k != "label"}
+        yield insert_op(case_links, other_shape)  # the same table in other columns: the next statement
+
+    await hot.write(program)
+    in_order = statement("SELECT ref FROM case_links WHERE case_id = ? ORDER BY id", returns_rows=True)
+
+    def refs() -> Program[list[str]]:
+        rows = yield Op(in_order, ("c7",))
+        return [r[0] for r in rows]
+
+    assert await hot.read(refs) == ["JIRA-1", "JIRA-2", "JIRA-3", "JIRA-4"]

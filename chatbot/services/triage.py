@@ -78,7 +78,7 @@ class Sessions(Protocol):
 
     async def load_fresh(self, run_id: str) -> Session: ...
 
-    async def newer_than(self, session: Session) -> Session | None: ...
+    async def stamp(self, run_id: str) -> RunStamp: ...
 
 
 def _action_name(action: Action) -> str:
@@ -204,13 +204,13 @@ class TriageService:
         """The run as the database has it now (another process may have moved it on)."""
         return await self.load(run_id)
 
-    async def newer_than(self, session: Session) -> Session | None:
-        """The run as the database has it now if it (or its newest escalation) moved on since `session`, else None:
-        one small read when nothing moved, which is nearly always (a message update's newest-wins check)."""
-        stamp = await self.store.run_stamp(session.run_id)
+    async def stamp(self, run_id: str) -> RunStamp:
+        """The run's version and its newest escalation's as the database has them now, in one small read: has a
+        shown session (`Session.stamp`) moved on? (a message update's newest-wins check)."""
+        stamp = await self.store.run_stamp(run_id)
         if stamp is None:
             raise UnknownRun()
-        return None if stamp == session.stamp else await self.load(session.run_id)
+        return stamp
 
     async def authorize(self, session: Session, actor: str, where: Where) -> None:
         """May `actor` act on `session` from `where`? Raises NotAllowed or ForeignButton; changes nothing."""
@@ -343,10 +343,12 @@ class TriageService:
         return await self.store.active_runs_of(owner_id)
 
     async def attach_message(self, run_id: str, channel_id: str, message_ts: str) -> None:
-        await self.store.set_message(run_id, channel_id, message_ts)
+        # Known here first: a click on the message while the write waits its turn (it runs after the ack, behind
+        # the acks' statements) then finds it attached instead of attaching it again on the ack's way.
         cached = self._recent.get(run_id)
         if cached is not None:
             self._recent[run_id] = replace(cached, channel_id=channel_id, message_ts=message_ts)
+        await self.store.set_message(run_id, channel_id, message_ts)
 
     def _session(self, record: RunRecord, state: RunState, escalation: Escalation | None = None) -> Session:
         return Session(

@@ -17,7 +17,7 @@ import contextlib
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -37,6 +37,24 @@ class Statement:
     postgresql: str
     returns_row: bool = False
     returns_rows: bool = False  # every row (a list of tuples)
+    rows: Rows | None = None  # an INSERT of one row of this shape (insert_op)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The shape of an INSERT: its table, columns, and the columns a conflict on inserts nothing."""
+
+    table: str
+    columns: tuple[str, ...]
+    conflict: tuple[str, ...] | None
+
+    def sql(self, count: int) -> str:
+        """`count` rows of this shape in one INSERT, `?` placeholders."""
+        row = f"({', '.join('?' for _ in self.columns)})"
+        sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES {', '.join(row for _ in range(count))}"
+        if self.conflict:
+            sql += f" ON CONFLICT ({', '.join(self.conflict)}) DO NOTHING"
+        return sql
 
 
 @dataclass(frozen=True)
@@ -75,10 +93,8 @@ def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | 
     unknown = set(columns) - {c.name for c in table.columns}
     if unknown:
         raise ValueError(f"{table.name} has no column {sorted(unknown)}")
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    if conflict:
-        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
-    return statement(sql)
+    rows = Rows(table.name, columns, conflict)
+    return replace(statement(rows.sql(1)), rows=rows)
 
 
 def insert_op(table: Table, values: dict[str, Any], *, on_conflict_nothing: Sequence[str] = ()) -> Op:
@@ -171,26 +187,47 @@ _PARAM = re.compile(r"\$(\d+)")
 
 
 @cache
-def _together(statements: tuple[str, ...]) -> str:
-    """PostgreSQL statements as one: each but the last a data-modifying WITH, parameters numbered on."""
+def _together(inserts: tuple[tuple[Rows, int], ...]) -> str:
+    """INSERTs of several tables as one PostgreSQL statement: each but the last a data-modifying WITH."""
+    parts = [statement(rows.sql(count)).postgresql for rows, count in inserts]
     offset = 0
-    parts = []
-    for sql in statements:
-        parts.append(_PARAM.sub(lambda m, at=offset: f"${int(m.group(1)) + at}", sql))
-        offset += max((int(n) for n in _PARAM.findall(sql)), default=0)
+    for i, (rows, count) in enumerate(inserts):
+        parts[i] = _PARAM.sub(lambda m, at=offset: f"${int(m.group(1)) + at}", parts[i])
+        offset += len(rows.columns) * count
     *before, last = parts
-    return "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(before)) + " " + last
+    return "".join(f"{'WITH' if i == 0 else ','} w{i} AS ({sql}) " for i, sql in enumerate(before)) + last
+
+
+def _statements(ops: list[Op]) -> list[list[list[Op]]]:
+    """Deferred inserts as few statements as keep their order: a statement takes each table once (its rows in one
+    INSERT, in order), since the parts of one statement run in no set order; a table met again in another shape
+    starts the next statement."""
+    statements: list[list[list[Op]]] = []
+    current: dict[str, list[Op]] = {}
+    for op in ops:
+        shape = op.statement.rows
+        assert shape is not None, "only insert_op's statements are deferred"
+        same = current.get(shape.table)
+        if same is not None and same[0].statement.rows != shape:
+            statements.append(list(current.values()))
+            current, same = {}, None
+        if same is None:
+            current[shape.table] = [op]
+        else:
+            same.append(op)
+    if current:
+        statements.append(list(current.values()))
+    return statements
 
 
 async def _send(connection: asyncpg.Connection, ops: list[Op]) -> None:
-    """Deferred statements in one round trip. One statement: they take effect together or not at all, and the
-    statements of a WITH cannot see one another's rows, which these (inserts nothing after them reads) never need;
-    foreign keys are checked at the statement's end."""
-    if len(ops) == 1:
-        await connection.execute(ops[0].statement.postgresql, *ops[0].params)
-    else:
-        sql = _together(tuple(op.statement.postgresql for op in ops))
-        await connection.execute(sql, *(p for op in ops for p in op.params))
+    """Deferred inserts, in one round trip when they allow (_statements). One statement takes effect whole or not
+    at all; its parts cannot see one another's rows, which inserts nothing after them reads never need, and
+    foreign keys are checked at its end."""
+    for tables in _statements(ops):
+        shapes = tuple((rows[0].statement.rows, len(rows)) for rows in tables)
+        sql = _together(shapes)  # type: ignore[arg-type]
+        await connection.execute(sql, *(p for rows in tables for op in rows for p in op.params))
     ops.clear()
 
 

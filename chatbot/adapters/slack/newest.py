@@ -35,7 +35,6 @@ async def show_newest(
         await gateway.update_message(channel, ts, msg.text, msg.blocks)
         if newer_waiting():
             return
-        latest = await sessions.newer_than(session)
-        if latest is None:
-            return
-        session = latest
+        if await sessions.stamp(session.run_id) == session.stamp or newer_waiting():
+            return  # shows the newest, or a click saved meanwhile has its own update queued, which will check
+        session = await sessions.load_fresh(session.run_id)
