@@ -7,6 +7,7 @@ templates and commits the change with its audit event (the case's timeline).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -340,9 +341,13 @@ class CaseService:
     # --- showing ---------------------------------------------------------------------------------------------
     async def view(self, number: str) -> CaseView:
         case = await self.by_number(number)
-        escalations = await self.store.escalations.for_case(case.id)
-        runs = await self.store.cases.runs_of(case.id)
-        return CaseView(case, runs, escalations, await self.store.cases.timeline(case.id))
+        # Three reads at once (each on a connection of its own on PostgreSQL): the answer is in the ack.
+        escalations, runs, timeline = await asyncio.gather(
+            self.store.escalations.for_case(case.id),
+            self.store.cases.runs_of(case.id),
+            self.store.cases.timeline(case.id),
+        )
+        return CaseView(case, runs, escalations, timeline)
 
     async def open_cases_of(self, owner_id: str) -> list[Case]:
         return await self.store.cases.for_owner(owner_id)

@@ -131,17 +131,15 @@ def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -
     changed = yield Op(statement(sql), (*values.values(), esc.version + 1, at, esc.id, esc.version))
     if changed != 1:
         raise Abort(False)
+    # A post recorded after this press read the escalation (the worker saving the ping's post in between) must
+    # show the press too. Looked up before the inserts, which then go together in one round trip (programs.py).
+    posted_since = []
+    for surface in Surface:
+        if surface not in esc.posts and (yield Op(_POSTED, (esc.id, surface.value))) is not None:
+            posted_since.append(delivery(JobKind.PING_UPDATE, surface, esc.id, at))
     if change.post is not None:
         yield insert_op(escalation_posts, _post_values(esc.id, change.post, at))
-    yield from add_jobs_program(change.jobs, at)
-    for surface in Surface:
-        # A post recorded after this press read the escalation (the worker saving the ping's post in between)
-        # must show the press too.
-        if surface in esc.posts:
-            continue
-        found = yield Op(_POSTED, (esc.id, surface.value))
-        if found is not None:
-            yield from add_jobs_program([delivery(JobKind.PING_UPDATE, surface, esc.id, at)], at)
+    yield from add_jobs_program([*change.jobs, *posted_since], at)
     detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
     action = change.audit or "escalation.change"
     yield insert_op(audit_events, audit_values(esc.run_id, at, actor, action, detail, case_id=esc.case_id))
