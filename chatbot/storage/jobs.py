@@ -125,7 +125,7 @@ class JobRepo:
             (JobRow.lease_until.is_(None)) | (JobRow.lease_until < now),
         )
         # Look before taking: on SQLite even an UPDATE that matches nothing takes the database's one write lock,
-        # and holds it for the few event-loop turns the statement and its COMMIT take. Every poll (once a second)
+        # and holds it for the few event-loop turns the statement and its COMMIT take. Every poll (twice a second)
         # then stalled every click's save behind it for 50-150 ms under load; a read takes no lock in WAL mode.
         async with self._pool.session() as session:
             if await session.scalar(select(JobRow.id).where(*claimable).limit(1)) is None:
