@@ -143,3 +143,22 @@ async def test_rows_of_one_table_keep_the_order_the_program_gave_them(hot: HotPa
         return [r[0] for r in rows]
 
     assert await hot.read(refs) == ["JIRA-1", "JIRA-2", "JIRA-3", "JIRA-4"]
+
+
+async def test_inserts_that_need_two_statements_are_still_all_or_nothing(hot: HotPath) -> None:
+    def first() -> Program[None]:
+        yield insert_op(cases, _case("c8", "TS-2026-000008"))
+
+    await hot.write(first)
+
+    def clash() -> Program[None]:
+        yield insert_op(cases, _case("c9", "TS-2026-000009"))
+        yield insert_op(case_links, _link("c9", "JIRA-1"))
+        # The same table in other columns: on PostgreSQL the next statement; its number is taken, so it fails.
+        other_shape = {k: v for k, v in _case("c10", "TS-2026-000008").items() if k != "priority"}
+        yield insert_op(cases, other_shape)
+
+    with pytest.raises(IntegrityError):
+        await hot.write(clash)
+    assert await _count(hot, COUNT_CASES, "c9") == 0
+    assert await _count(hot, COUNT_LINKS, "c9") == 0

@@ -220,21 +220,20 @@ def _statements(ops: list[Op]) -> list[list[list[Op]]]:
     return statements
 
 
-async def _send(connection: asyncpg.Connection, ops: list[Op]) -> None:
-    """Deferred inserts, in one round trip when they allow (_statements). One statement takes effect whole or not
-    at all; its parts cannot see one another's rows, which inserts nothing after them reads never need, and
-    foreign keys are checked at its end."""
-    for tables in _statements(ops):
+async def _send(connection: asyncpg.Connection, statements: list[list[list[Op]]]) -> None:
+    """Deferred inserts grouped by _statements, a round trip each. One statement takes effect whole or not at all;
+    its parts cannot see one another's rows, which inserts nothing after them reads never need, and foreign keys
+    are checked at its end."""
+    for tables in statements:
         shapes = tuple((rows[0].statement.rows, len(rows)) for rows in tables)
         sql = _together(shapes)  # type: ignore[arg-type]
         await connection.execute(sql, *(p for rows in tables for op in rows for p in op.params))
-    ops.clear()
 
 
 async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
     """The program as one transaction, in as few round trips as its statements allow: deferred statements wait to
     go with the next round trip (a statement whose result the program needs goes on its own after them), and a
-    program that needs no result at all is one statement, with no BEGIN and COMMIT."""
+    program that needs no result at all and whose inserts make one statement has no BEGIN and COMMIT."""
     program = make()
     pending: list[Op] = []
     transaction = None
@@ -244,8 +243,11 @@ async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Prog
             try:
                 op = program.send(result)
             except StopIteration as done:
-                if pending:
-                    await _send(connection, pending)
+                statements = _statements(pending)
+                if transaction is None and len(statements) > 1:  # one statement is atomic on its own; two are not
+                    transaction = connection.transaction()
+                    await transaction.start()
+                await _send(connection, statements)
                 if transaction is not None:
                     await transaction.commit()
                 return done.value  # type: ignore[no-any-return]
@@ -256,8 +258,8 @@ async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Prog
             if transaction is None:
                 transaction = connection.transaction()
                 await transaction.start()
-            if pending:
-                await _send(connection, pending)
+            await _send(connection, _statements(pending))
+            pending.clear()
             result = await _asyncpg_result(connection, op)
     except Abort as abort:
         if transaction is not None:
