@@ -7,7 +7,6 @@ templates and commits the change with its audit event (the case's timeline).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -341,13 +340,11 @@ class CaseService:
     # --- showing ---------------------------------------------------------------------------------------------
     async def view(self, number: str) -> CaseView:
         case = await self.by_number(number)
-        # Three reads at once (each on a connection of its own on PostgreSQL): the answer is in the ack.
-        escalations, runs, timeline = await asyncio.gather(
-            self.store.escalations.for_case(case.id),
-            self.store.cases.runs_of(case.id),
-            self.store.cases.timeline(case.id),
-        )
-        return CaseView(case, runs, escalations, timeline)
+        # One after the other: at once (asyncio.gather) took PostgreSQL's p99 from 154 to 127 ms under load but
+        # SQLite's from 59 to 93 ms (its reads run on the loop's own thread: three tasks only wait for turns).
+        escalations = await self.store.escalations.for_case(case.id)
+        runs = await self.store.cases.runs_of(case.id)
+        return CaseView(case, runs, escalations, await self.store.cases.timeline(case.id))
 
     async def open_cases_of(self, owner_id: str) -> list[Case]:
         return await self.store.cases.for_owner(owner_id)
