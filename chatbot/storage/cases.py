@@ -13,7 +13,7 @@ from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, insert_op, statement
-from chatbot.storage.rows import Plain, audit_values, to_json
+from chatbot.storage.rows import Joined, Plain, audit_values, to_json
 from chatbot.storage.run_writes import NewCase, next_number, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
@@ -55,14 +55,16 @@ def _case(row: CaseRow, links: Sequence[CaseLinkRow] = ()) -> Case:
 _CASES = Plain(CaseRow.__table__)  # type: ignore[arg-type]
 _LINKS = Plain(CaseLinkRow.__table__)  # type: ignore[arg-type]
 _STILL_OPEN = f"status NOT IN ('{CaseStatus.RESOLVED.value}', '{CaseStatus.CLOSED.value}')"
-_BY_ID = statement(f"{_CASES.select} WHERE id = ?", returns_rows=True)
-_BY_NUMBER = statement(f"{_CASES.select} WHERE number = ?", returns_rows=True)
+_WITH_LINKS = Joined(_CASES, _LINKS, "case_id")  # a case with its links: one statement
+_BY_ID = statement(f"{_WITH_LINKS.select} WHERE a.id = ? ORDER BY b.id", returns_rows=True)
+_BY_NUMBER = statement(f"{_WITH_LINKS.select} WHERE a.number = ? ORDER BY b.id", returns_rows=True)
 _OPEN_FOR_TICKET = statement(
-    f"{_CASES.select} WHERE ticket = ? AND {_STILL_OPEN} ORDER BY opened_at DESC LIMIT 1", returns_rows=True
+    f"{_WITH_LINKS.select} WHERE a.id = (SELECT id FROM cases WHERE ticket = ? AND {_STILL_OPEN}"
+    " ORDER BY opened_at DESC LIMIT 1) ORDER BY b.id",
+    returns_rows=True,
 )
 _OPEN_FOR_OWNER = statement(f"{_CASES.select} WHERE owner_id = ? AND {_STILL_OPEN} ORDER BY opened_at LIMIT ?",
                             returns_rows=True)  # fmt: skip
-_LINKS_OF = statement(f"{_LINKS.select} WHERE case_id = ? ORDER BY id", returns_rows=True)
 _AUDIT = Plain(AuditEventRow.__table__)  # type: ignore[arg-type]
 _TIMELINE = statement(f"{_AUDIT.select} WHERE case_id = ? ORDER BY at DESC, id DESC LIMIT ?", returns_rows=True)
 _WORK = statement(
@@ -74,12 +76,12 @@ _RUNS = statement("SELECT id, playbook_id, status FROM runs WHERE case_id = ? OR
 
 
 def _one_case(query: Statement, *params: Any) -> Program[Case | None]:
-    """The first case `query` finds, with its links."""
-    rows = _CASES.rows((yield Op(query, params)))
-    if not rows:
+    """The case `query` finds (a _WITH_LINKS query), with its links."""
+    found = _WITH_LINKS.rows((yield Op(query, params)))
+    if not found:
         return None
-    links = _LINKS.rows((yield Op(_LINKS_OF, (rows[0].id,))))
-    return _case(rows[0], links)  # type: ignore[arg-type]
+    row, links = found[0]
+    return _case(row, links)  # type: ignore[arg-type]
 
 
 def _cases(query: Statement, *params: Any) -> Program[list[Case]]:

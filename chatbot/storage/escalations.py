@@ -25,7 +25,7 @@ from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
 from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, insert_op, statement
-from chatbot.storage.rows import Plain, audit_row, audit_values, to_json
+from chatbot.storage.rows import Joined, Plain, audit_row, audit_values, to_json
 from chatbot.storage.tables import (
     EscalationPostRow,
     EscalationRow,
@@ -100,20 +100,16 @@ def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escal
 
 _ESCALATIONS = Plain(EscalationRow.__table__)  # type: ignore[arg-type]
 _POSTS = Plain(EscalationPostRow.__table__)  # type: ignore[arg-type]
-_BY_ID = statement(f"{_ESCALATIONS.select} WHERE id = ?", returns_rows=True)
-_BY_RUN = statement(f"{_ESCALATIONS.select} WHERE run_id = ? ORDER BY created_at, id", returns_rows=True)
-_BY_CASE = statement(f"{_ESCALATIONS.select} WHERE case_id = ? ORDER BY created_at, id", returns_rows=True)
+_WITH_POSTS = Joined(_ESCALATIONS, _POSTS, "escalation_id")
+_BY_ID = statement(f"{_WITH_POSTS.select} WHERE a.id = ?", returns_rows=True)
+_BY_RUN = statement(f"{_WITH_POSTS.select} WHERE a.run_id = ? ORDER BY a.created_at, a.id", returns_rows=True)
+_BY_CASE = statement(f"{_WITH_POSTS.select} WHERE a.case_id = ? ORDER BY a.created_at, a.id", returns_rows=True)
 
 
 def _load(query: Statement, *params: Any) -> Program[list[Escalation]]:
-    """The escalations `query` finds, with their posts, in the query's order."""
-    rows = _ESCALATIONS.rows((yield Op(query, params)))
-    if not rows:
-        return []
-    marks = ", ".join("?" for _ in rows)
-    posts_of = statement(f"{_POSTS.select} WHERE escalation_id IN ({marks})", returns_rows=True)
-    posts = _POSTS.rows((yield Op(posts_of, tuple(r.id for r in rows))))
-    return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]  # type: ignore[arg-type]
+    """The escalations `query` finds, with their posts, in the query's order: one statement."""
+    found = _WITH_POSTS.rows((yield Op(query, params)))
+    return [_escalation(row, posts) for row, posts in found]  # type: ignore[arg-type]
 
 
 _VERSION = statement("SELECT version FROM escalations WHERE id = ?", returns_row=True)

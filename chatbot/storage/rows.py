@@ -56,3 +56,29 @@ class Plain:
 
     def rows(self, found: Sequence[Sequence[Any]]) -> list[SimpleNamespace]:
         return [self.row(values) for values in found]
+
+
+class Joined:
+    """A table's rows with the rows of a child table that refer to them, in one statement (a LEFT JOIN) instead of
+    two round trips. The parent is `a` and the child `b` in the conditions a query adds to `select`."""
+
+    def __init__(self, parent: Plain, child: Plain, key: str) -> None:
+        self.parent = parent
+        self.child = child
+        columns = [f"a.{c}" for c in parent.columns] + [f"b.{c}" for c in child.columns]
+        self.select = f"SELECT {', '.join(columns)} FROM {parent.table} a LEFT JOIN {child.table} b ON b.{key} = a.id"
+        self._id = parent.columns.index("id")
+        self._child_key = child.columns.index(key)
+
+    def rows(self, found: Sequence[Sequence[Any]]) -> list[tuple[SimpleNamespace, list[SimpleNamespace]]]:
+        """Each parent row (in the query's order) with its child rows (in the query's order)."""
+        width = len(self.parent.columns)
+        grouped: dict[Any, tuple[SimpleNamespace, list[SimpleNamespace]]] = {}
+        for values in found:
+            head, tail = values[:width], values[width:]
+            parent = grouped.get(head[self._id])
+            if parent is None:
+                parent = grouped[head[self._id]] = (self.parent.row(head), [])
+            if tail[self._child_key] is not None:  # a parent with no child comes back once, the child's columns NULL
+                parent[1].append(self.child.row(tail))
+        return list(grouped.values())
