@@ -95,3 +95,22 @@ async def test_a_button_carrying_another_runs_id_changes_neither_run(slack, db_u
         messages = {m["ts"]: m for m in slack.messages[CHANNEL]}
         assert version_of(messages[first["ts"]]) == 1 and version_of(messages[second["ts"]]) == 1
         assert "Clever access troubleshooting" in json.dumps(messages[first["ts"]]["blocks"])
+
+
+async def test_cases_are_shown_and_reopened_only_to_who_may_start_here_or_a_tier2_member(slack, db_url):
+    config = example_config(access={"users": [OWNER]})
+    tier2_member = config.people["herbert-mena"].slack_user  # in ts-supervisors
+    async with running_app(slack, db_url, config) as app:
+        await app.start(user=OWNER, channel=CHANNEL)
+        [case] = await app.runtime.store.cases.for_owner(OWNER)
+
+        refused = await app.command(case.number, user=STRANGER, channel=CHANNEL, command="/case")
+        assert "not set up to look up or reopen cases" in refused.body["text"]
+        assert case.number not in json.dumps(refused.body)  # nothing of the case is shown
+        refused = await app.command(f"reopen {case.number}", user=STRANGER, channel=CHANNEL, command="/case")
+        assert "not set up to look up or reopen cases" in refused.body["text"]
+
+        shown = await app.command(case.number, user=OWNER, channel=CHANNEL, command="/case")
+        assert f"Case {case.number}" in json.dumps(shown.body)
+        shown = await app.command(case.number, user=tier2_member, channel="C0TIER2", command="/case")
+        assert f"Case {case.number}" in json.dumps(shown.body)

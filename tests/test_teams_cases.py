@@ -26,6 +26,7 @@ from tests.teamsapp import (
     microsoft,
     running_teams,
     said,
+    teams_config,
     texts,
     walk,
 )
@@ -258,3 +259,22 @@ async def test_a_slack_agent_hears_tier2_work_recorded_in_teams(world, db_url: s
         await app.runtime.worker.drain()
         [told] = [m for m in thread(slack, "C0SUPPORT") if "DEV-1234" in message_text(m)]
         assert "is working with Tech Development (DEV-1234)" in message_text(told)
+
+
+async def test_case_lookup_and_reopen_are_refused_to_whoever_may_not_start_here_unless_tier2(
+    world, tmp_path: Path, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    config = teams_config(access={"teams_users": [AGENT.aad]})
+    async with running_teams(world, f"sqlite:///{tmp_path / 'access.sqlite3'}", config=config, clock=clock) as app:
+        e = await escalated(app, clock)
+        outsider = Chat.personal(OUTSIDER)
+        app.connector.conversation(outsider.id)
+        for text in (f"case {e.number}", f"case reopen {e.number}"):
+            refused = await app.say(OUTSIDER, text, outsider)
+            assert refused is not None and "not set up to look up or reopen cases" in said(refused), text
+            assert e.number not in said(refused)
+        herbert = Chat.personal(HERBERT)  # a member of Clever Tier 2, not in `access`
+        app.connector.conversation(herbert.id)
+        for who, chat in ((HERBERT, herbert), (AGENT, e.chat)):
+            shown = await app.say(who, f"case {e.number}", chat)
+            assert shown is not None and f"Case **{e.number}**" in said(shown)

@@ -33,7 +33,7 @@ from chatbot.domain.jobs import NewJob
 from chatbot.domain.run import RunState
 from chatbot.engine.machine import Engine
 from chatbot.engine.schema import OutcomeKind
-from chatbot.services.access import AccessPolicy
+from chatbot.services.access import AccessPolicy, NotAllowed
 from chatbot.services.cases import CaseService, Closure
 from chatbot.services.clock import Clock
 from chatbot.services.references import parse_reference
@@ -41,6 +41,10 @@ from chatbot.storage import Store
 
 UsergroupMembers = Callable[[str], Awaitable[frozenset[str]]]
 ESCALATING = (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
+CASES_NOT_ALLOWED = (
+    "You are not set up to look up or reopen cases here. Ask your team lead to add you (or this channel) to the "
+    "chatbot configuration."
+)
 
 
 class NotAMember(UserFacingError):
@@ -89,6 +93,16 @@ class EscalationService:
         """`/escalate` by hand is open to whoever may start playbooks (there)."""
         if self.access is not None:
             await self.access.check_start(actor, channel or "")
+
+    async def check_case_access(self, actor: str, channel: str | None) -> None:
+        """Showing or reopening a case is for whoever may start playbooks there, or a member of a Tier 2 group
+        (who work cases from their own channels). NotAllowed otherwise."""
+        if self.access is None or await self.access.allowed(actor, channel or ""):
+            return
+        for group in self.config.groups.values():
+            if await self.is_member(group, actor):
+                return
+        raise NotAllowed(CASES_NOT_ALLOWED)
 
     # --- creating ------------------------------------------------------------------------------------------
     def from_run(
