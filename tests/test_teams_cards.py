@@ -193,6 +193,15 @@ def test_user_values_in_the_session_card_cannot_mention_link_or_format() -> None
             assert "\\<at\\>" in text or hostile not in _unescape(text)
 
 
+def test_the_session_card_names_its_case_and_ticket_and_a_typed_ticket_stays_inert() -> None:
+    view = replace(teams_views.question(), case_number="TS-2026-000123", ticket="482913")
+    line = _texts(session_card(view, "run-1", owner_name="Ada"))[1]
+    assert line.startswith("Session for Ada · Case TS-2026-000123 · Ticket #482913 · step ")
+    assert "Case" not in _texts(session_card(teams_views.question(), "run-1"))[1]  # none yet: none shown
+    for text in _texts(session_card(replace(view, ticket=teams_views.HOSTILE), "run-1")):
+        assert "<at>" not in text and "](" not in text.replace("](https://help.example.org", "")
+
+
 def test_author_markdown_keeps_bold_and_links_but_never_a_mention() -> None:
     out = author_markdown("**Step** [guide](https://x.example/a) <at>Team</at> [bad](javascript:alert(1))")
     assert out.startswith("**Step** [guide](https://x.example/a) \\<at\\>Team\\</at\\>")

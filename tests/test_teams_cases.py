@@ -102,7 +102,8 @@ async def test_tier2_starts_the_follow_up_in_the_pings_thread_with_tier1s_answer
         assert posted["attachments"][0]["content"] == session
         # The ticket form is passed with Tier 1's ticket and requester: the first question is asked at once.
         shown = plain(session)
-        assert "Clever Tier 2 escalations" in shown and "Session for Herbert Mena · step 2" in shown
+        assert "Clever Tier 2 escalations" in shown
+        assert f"Session for Herbert Mena · Case {e.number} · Ticket #" in shown and "· step 2 ·" in shown
         case = await app.runtime.store.cases.by_number(e.number)
         assert case is not None
         [esc] = await app.runtime.store.escalations.for_case(case.id)

@@ -84,9 +84,15 @@ def _session(
 ) -> Element:
     state = {"finished": "finished", "cancelled": "cancelled"}.get(view.status, f"step {len(view.trail) + 1}")
     who = f"Session for {escape_text(owner_name)} · " if owner_name else ""
+    numbers = "".join(  # as Slack's session message: the case and ticket the agent quotes
+        f"{label}{escape_text(value)} · "
+        for label, value in (("Case ", view.case_number), ("Ticket #", view.ticket))
+        if value
+    )
+    line = f"{who}{numbers}{state} · ref {escape_text(run_id[:8])}"
     body: list[Element] = [
         text_block(escape_text(view.playbook_title), style="heading", size="large", weight="bolder"),
-        text_block(f"{who}{state} · ref {escape_text(run_id[:8])}", isSubtle=True, size="small", spacing="none"),
+        text_block(line, isSubtle=True, size="small", spacing="none"),
     ]
     trail = _trail(view, trail_shown)
     if trail:
