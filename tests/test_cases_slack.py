@@ -85,6 +85,11 @@ async def test_a_ts_contact_from_case_opened_to_closure_reply(app: App, slack: F
     work = app.last_view()
     assert work["callback_id"] == "esc.work.submit"
     await app.submit({"kind": "tech_dev", "reference": "DEV-4521", "detail": ""}, view=work, user=LEAD)
+    await app.settle()
+    lead_name = app.runtime.config.names()[LEAD]
+    recorded = f"Recorded on the case: {lead_name} is working with Tech Development (DEV-4521)"
+    to_lead = [c.params for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == LEAD]
+    assert recorded in json.dumps(to_lead)  # told privately, by name ("you is working with" read wrong)
     await app.runtime.worker.drain()
     [update] = [message_text(m) for m in thread(slack, CHANNEL) if "Tech Development" in message_text(m)]
     assert f"<@{AGENT}>" in update and "is working with Tech Development (DEV-4521)" in update and number in update

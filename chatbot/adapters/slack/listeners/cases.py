@@ -26,7 +26,7 @@ from chatbot.adapters.slack.text import code_blocks
 from chatbot.domain.case import WorkKind
 from chatbot.domain.errors import InvalidFields, UserFacingError
 from chatbot.domain.escalation import Surface
-from chatbot.rendering.escape import escape_mrkdwn
+from chatbot.rendering.escape import escape_mrkdwn, user_mention
 from chatbot.services.case_words import HELPFUL_DETAILS
 from chatbot.services.escalations import StaleEscalation
 from chatbot.services.references import CASE_NUMBER
@@ -208,7 +208,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             return
         await ack()
         deps.wake_worker()
-        tell(deps, p, f"Recorded on the case: you {escape_mrkdwn(line)}. The agent is told.")
+        named = deps.config.names().get(p.user.id)  # as the agent's notice names them ("… is working with …")
+        who = escape_mrkdwn(named) if named else user_mention(p.user.id)
+        tell(deps, p, f"Recorded on the case: {who} {escape_mrkdwn(line)}. The agent is told.")
         warn_pii(deps, p, checked)
 
     @app.action(ids.ESC_STATUS)
