@@ -30,6 +30,7 @@ from tests.teamsapp import (
     microsoft,
     running_teams,
     said,
+    teams_config,
     texts,
     walk,
 )
@@ -193,6 +194,26 @@ async def test_resolve_in_teams_asks_what_was_found_and_the_agent_gets_the_closu
         assert len(closure) == 1 and "Clever IDs were swapped" in str(closure[0]) and number in str(closure[0])
         case = await app.runtime.store.cases.by_number(number)
         assert case is not None and case.status == "closed"
+
+
+async def test_resolve_in_teams_in_warn_mode_resolves_and_tells_only_the_presser(
+    world, tmp_path: Path, clock: FakeClock
+) -> None:  # type: ignore[no-untyped-def]
+    config = teams_config(pii={"tier1": "warn", "tier2": "off"})
+    async with running_teams(world, f"sqlite:///{tmp_path / 'warn.sqlite3'}", config=config, clock=clock) as app:
+        await app.install({TIER2_TEAMS: "Clever Tier 2"})
+        chat = Chat.thread("19:agents0456@thread.tacv2")
+        app.connector.conversation(chat.stored_in)
+        await escalate_in_teams(app, chat)
+        await app.runtime.worker.drain()
+        [ping_id] = ping_ids(app)
+        card = await app.press(
+            HERBERT, Chat.thread(TIER2_TEAMS, ping_id), ping_id, "Resolve", {"esc.found": "Born 04/12/2016 Emma Lee"}
+        )
+        assert buttons(card) == []  # resolved: warn mode lets it through
+        warned = texts(card)
+        assert "a name with a birth date" in warned and "edit it out" in warned and "Emma" not in warned
+        assert "a name with a birth date" not in texts(app.card(CHANNEL, ping_id))  # the stored ping: no warning
 
 
 async def test_unacknowledged_ping_is_re_escalated_in_its_thread(world, tmp_path: Path, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]

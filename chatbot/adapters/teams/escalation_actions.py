@@ -18,13 +18,17 @@ SAY_WHY = "Say why it goes back to Tier 1, so the agent knows."
 RESOLVE_LABELS = {ids.FOUND_INPUT: "What was found", ids.CHANGED_INPUT: "What changed"}
 
 
-async def _resolve(deps: TeamsDeps, action: CardAction, escalation_id: str, version: int) -> Escalation:
+async def _resolve(
+    deps: TeamsDeps, action: CardAction, escalation_id: str, version: int
+) -> tuple[Escalation, str | None]:
     """Resolve with what was found and changed: the case's closure reply and note go to the agent. The texts reach
-    a Tier 1 conversation, so Tier 1's PII guard checks them first."""
+    a Tier 1 conversation, so Tier 1's PII guard checks them first: refused in block mode; in warn mode let through
+    with the warning returned, for the presser only (kinds, never the text)."""
     values = {key: ids.text_input(action.data, key) for key in RESOLVE_LABELS}
+    warning = None
     if deps.triage.pii is not None:
         try:
-            deps.triage.pii.check(values, RESOLVE_LABELS, tier=1)
+            warning = deps.triage.pii.check(values, RESOLVE_LABELS, tier=1).notice()
         except InvalidFields as exc:
             raise UserFacingError(" ".join(exc.errors.values())) from None
     esc, _closure = await deps.escalations.resolve(
@@ -34,7 +38,7 @@ async def _resolve(deps: TeamsDeps, action: CardAction, escalation_id: str, vers
         found=values[ids.FOUND_INPUT],
         changed=values[ids.CHANGED_INPUT],
     )
-    return esc
+    return esc, warning
 
 
 async def press(deps: TeamsDeps, action: CardAction) -> CardReply:
@@ -46,9 +50,10 @@ async def press(deps: TeamsDeps, action: CardAction) -> CardReply:
     if verb == EscalationAction.RETURN.value and not reason:
         esc, group = await deps.escalations.get(escalation_id)
         return CardReply(ping_card(esc, group, deps.config, notice=SAY_WHY))
+    warning = None
     try:
         if verb == EscalationAction.RESOLVE.value:
-            esc = await _resolve(deps, action, escalation_id, ref.version)
+            esc, warning = await _resolve(deps, action, escalation_id, ref.version)
         else:
             esc = await deps.escalations.act(
                 escalation_id, verb, actor=actor_of(action.who), version=ref.version, reason=reason
@@ -57,4 +62,5 @@ async def press(deps: TeamsDeps, action: CardAction) -> CardReply:
         esc, group = await deps.escalations.get(escalation_id)
         return CardReply(ping_card(esc, group, deps.config, notice=exc.message))
     deps.wake_worker()
-    return CardReply(ping_card(esc, deps.config.groups[esc.group_id], deps.config))
+    notice = f"⚠️ {warning}" if warning else None
+    return CardReply(ping_card(esc, deps.config.groups[esc.group_id], deps.config, notice=notice))
