@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import insert
 
 from chatbot.domain.digest import Digest, Figure, Period
+from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.engine.catalog import build_engine
-from chatbot.services.digests import DigestService
+from chatbot.services.digests import DigestService, key_prefix
 from chatbot.storage import Store, create_engine, upgrade
 from chatbot.storage.tables import metadata
 from tests.digest_world import World
@@ -200,3 +201,14 @@ async def test_cases_opened_and_closed_by_priority(store: Store) -> None:
     scoped = service(store, scope={"priorities": ["high"]})
     high = await scoped.compute(Period(START, END, "America/New_York"), scoped.schedules["leads"])
     assert [c.priority for c in high.cases or ()] == ["high"]
+
+
+async def test_a_pending_digest_of_one_schedule_never_holds_back_a_schedule_whose_id_differs_by_a_wildcard(
+    store: Store,
+) -> None:
+    """Schedule ids may hold `_` and `%`, which a LIKE pattern would read as wildcards."""
+    at = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    await store.jobs.add([NewJob(JobKind.DIGEST, {}, at, key=f"{key_prefix('leads-daily')}2026-11-30")], at)
+    later = f"{key_prefix('leads_daily')}2026-12-01"
+    assert not await store.digests.earlier_pending(later, key_prefix("leads_daily"))  # `_` is not a wildcard
+    assert await store.digests.earlier_pending(f"{key_prefix('leads-daily')}2026-12-01", key_prefix("leads-daily"))

@@ -143,7 +143,7 @@ class DigestRepo:
             .where(
                 JobRow.status == JobStatus.PENDING.value,
                 JobRow.kind == JobKind.DIGEST.value,
-                JobRow.key.like(f"{schedule_prefix}%"),
+                JobRow.key.startswith(schedule_prefix, autoescape=True),  # a schedule id may hold `_` or `%`
                 JobRow.key < key,
             )
             .limit(1)
