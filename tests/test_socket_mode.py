@@ -139,3 +139,24 @@ async def test_a_redelivered_event_is_handled_once(served: Served) -> None:
     await hub.send("events_api", event, retry_attempt=1)  # Slack retries when it thinks the ack was lost
     await asyncio.sleep(0.5)
     assert len(served.slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_malformed_envelopes_are_acknowledged_and_change_nothing(served: Served) -> None:
+    """What the HTTP front answers with 400: over the socket it is acknowledged (Slack would only send it again)
+    and never reaches a listener; the connection stays up for the next request."""
+    hub = served.slack.socket_mode
+    bad = (
+        ("interactive", {"type": "block_actions", "actions": "not a list", "user": None}),
+        ("interactive", {"type": "view_submission", "view": {"state": 7}}),
+        ("slash_commands", {"command": ["/triage"], "user_id": {"id": 1}}),
+        ("events_api", {"type": "event_callback", "event": "nope"}),
+        ("interactive", {}),
+    )
+    for kind, payload in bad:
+        ack = await hub.send(kind, payload)
+        assert set(ack) <= {"envelope_id", "payload"} and not ack.get("payload"), kind
+    await asyncio.sleep(0.2)
+    assert served.slack.calls_to("chat.postMessage") == [] and served.slack.calls_to("views.open") == []
+    await hub.send("slash_commands", socket_payload(slash_command_body("/triage", "clever-access")))
+    await served.slack.wait_for("chat.postMessage", timeout=10)  # still served
+    assert "Fill in the form" in App.buttons(served.session())
