@@ -444,9 +444,21 @@ def _run_id(app: App) -> str:
     raise AssertionError("no buttons on the session")
 
 
+async def test_only_a_ts_supervisor_may_answer_that_they_checked_the_dashboard(app, slack):
+    await walk_to_dashboard_check(app)
+    before = app.session()
+    await app.click("I am a TS supervisor and have checked the dashboard")  # the agent is not one
+    assert "Only members of TS Supervisor group can choose that" in json.dumps(slack.responses[-1].body)
+    assert app.buttons(app.session()) == app.buttons(before)  # nothing changed
+    actions = [a.action for a in await app.runtime.store.audit(_run_id(app))]
+    assert actions.count("choose") == 2  # the two questions before it, not this one
+    await app.click("I am a TS supervisor and have checked the dashboard", user=HERBERT)  # in ts-supervisors
+    assert "The issue requires resolution from Clever" in app.buttons(app.session())
+
+
 async def test_ticket_share_with_clever_carries_the_sharing_checklist(app, slack):
     await walk_to_dashboard_check(app)
-    await app.click("I am a TS supervisor and have checked the dashboard")
+    await app.click("I am a TS supervisor and have checked the dashboard", user=HERBERT)
     await app.click("The issue requires resolution from Clever")
     await app.click("Fill in the form")
     await app.submit({"clever_issue": "Section 4521 is missing from the sync"})

@@ -5,6 +5,8 @@ naming the Tier 1 agent."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.fakeslack import FakeSlack
@@ -62,8 +64,13 @@ async def test_tier2_picks_up_where_tier1_stopped_and_a_return_asks_herbert_firs
             "district_clever_id": "89abcdef0123456789abcdef",
         }
         assert (await app.submit(ids, user=TIER2_AGENT)).text == ""
+        # Only a TS supervisor checks Clever's dashboard (the Tier 2 agent may not give that answer); Herbert does,
+        # in the Tier 2 agent's session, and the Tier 2 agent carries on.
+        dashboard = "I am a TS supervisor and have checked the dashboard"
+        await app.click(dashboard, user=TIER2_AGENT, message=app.session(CLEVER_TIER2))
+        assert "Only members of TS Supervisor group can choose that" in json.dumps(slack.responses[-1].body)
+        await app.click(dashboard, user=HERBERT, message=app.session(CLEVER_TIER2))
         for label in (
-            "I am a TS supervisor and have checked the dashboard",
             "Yes, they appear",
             "No, return it as a Tier 1 escalation (Herbert Mena)",
             "Fill in the form",

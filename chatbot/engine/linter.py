@@ -62,6 +62,13 @@ def _lint_playbook(
                         step.id,
                         f"choice '{choice.label}' leads to unknown step '{choice.next}'",
                     )
+                if choice.only is not None and groups is not None and choice.only not in groups:
+                    yield Issue(
+                        f,
+                        pb.line(step.id, "choices", i, "only"),
+                        step.id,
+                        f"choice '{choice.label}' is only for group '{choice.only}', which is not in the configuration",
+                    )
         elif step.next is not None and step.next not in pb.steps:
             edges_ok = False
             yield Issue(f, pb.line(step.id, "next"), step.id, f"`next` is unknown step '{step.next}'")

@@ -62,6 +62,9 @@ class Choice(_Model):
     label: Label
     next: Slug
     help: str | None = None
+    only: Slug | None = Field(
+        default=None, description="A configured group: only its members may pick this answer (others are told)"
+    )
 
 
 class FieldSpec(_Model):

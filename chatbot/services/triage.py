@@ -13,7 +13,7 @@ from chatbot.domain.escalation import Escalation, NewEscalation, PostRef, Surfac
 from chatbot.domain.run import Action, Answer, Back, Cancel, Choose, Continue, Restart, RunState, RunStatus, Submit
 from chatbot.domain.views import View
 from chatbot.engine.machine import Engine
-from chatbot.services.access import AccessPolicy
+from chatbot.services.access import AccessPolicy, NotAllowed
 from chatbot.services.cases import CaseService
 from chatbot.services.clock import Clock, system_clock
 from chatbot.services.escalations import EscalationService
@@ -252,6 +252,8 @@ class TriageService:
             if current.message_ts is None and where.message_ts:
                 # Its post timed out before the ts came back, but the agent clicked on it: now we know where it is.
                 current, link = replace(current, message_ts=where.message_ts), True
+        if isinstance(action, Choose):
+            await self._check_choice(current.state, action.index, actor)
         checked = self._guard(current.state, action)
         now = self.clock()
         new = self.engine.step(current.state, Answer(action, version, actor, now.isoformat()))
@@ -282,6 +284,18 @@ class TriageService:
         session = replace(current, state=new, view=self.engine.view(new), escalation=latest)
         self._remember(session)
         return replace(session, pii_warning=checked.notice()) if checked.warnings else session
+
+    async def _check_choice(self, state: RunState, index: int, actor: str) -> None:
+        """An answer `only` a group's members may pick (a TS supervisor's own dashboard check): NotAllowed for
+        anyone else, before anything changes."""
+        choices = self.engine.catalog.get(state.current).steps[state.step].choices
+        only = choices[index].only if 0 <= index < len(choices) else None  # a bad index: the engine refuses it
+        if only is None:
+            return
+        group = self.escalations.config.groups.get(only) if self.escalations is not None else None
+        if group is None or self.escalations is None or not await self.escalations.is_member(group, actor):
+            name = group.name if group is not None else only
+            raise NotAllowed(f"Only members of {name} can choose that. Nothing was changed.")
 
     def _guard(self, state: RunState, action: Action) -> Checked:
         """A form's free text, checked for personal information before anything stores it (the playbook's tier
