@@ -81,3 +81,10 @@ def test_good_fixtures_have_no_errors_but_warn_about_pii_in_tier1():
     assert checked.errors == []
     warnings = [str(i) for i in checked.issues]
     assert any("field 'email' may hold PII in a Tier 1 playbook" in w for w in warnings)
+
+
+def test_an_answer_only_for_a_group_that_is_not_configured_names_its_line():
+    assert messages("only-group.yaml") == [
+        f"{B}/only-group.yaml:14: step 'who-checks': choice 'Me' is only for group 'no-such-group', which is not in "
+        "the configuration"
+    ]
