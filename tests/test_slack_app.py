@@ -11,7 +11,7 @@ import pytest
 
 from chatbot.engine.schema import StepKind
 from tests.fakeslack import FakeSlack, block_actions_body, event_body
-from tests.slackapp import checked_blocks, example_config, message_text, running_app
+from tests.slackapp import DEFAULT_USER_ID, checked_blocks, example_config, message_text, running_app
 from tests.test_playbook_paths import PATHS, playbook, sample_value
 
 AGENT = "U0AGENT1"
@@ -132,7 +132,10 @@ async def test_every_path_of_every_playbook_by_clicking(slack, tmp_path):
                 checked_blocks(app.session())
                 step = pb.steps[step_id]
                 if step.kind == StepKind.QUESTION:
-                    await app.click(step.choices[choice].label)
+                    only = step.choices[choice].only  # an answer only that group gives: one of its members gives it
+                    members = {"ts-supervisors": "U00000HM01"}  # Herbert Mena
+                    assert only is None or only in members, only
+                    await app.click(step.choices[choice].label, user=members.get(only or "", DEFAULT_USER_ID))
                 elif step.kind == StepKind.COLLECT:
                     await app.click("Fill in the form")
                     reply = await app.submit({f.id: sample_value(f) for f in step.fields})

@@ -13,6 +13,7 @@ from chatbot.adapters.teams.refs import conversation_key
 from chatbot.engine.schema import StepKind
 from tests.teamsapp import (
     AGENT,
+    HERBERT,
     OUTSIDER,
     TIER2_TEAMS,
     Chat,
@@ -51,7 +52,11 @@ async def walk_path(app: TeamsApp, chat: Chat, path: PlaybookPath) -> tuple[str,
     pb = playbook(path.playbook)
     card = app.card(chat, message_id)
     for move in path.moves:
-        card = await press_move(app, AGENT, chat, message_id, move, pb)
+        step_id, choice = move
+        only = pb.steps[step_id].choices[choice].only if choice is not None and pb.steps[step_id].choices else None
+        who = HERBERT if only == "ts-supervisors" else AGENT  # an answer only that group gives: its member gives it
+        assert only in (None, "ts-supervisors"), only
+        card = await press_move(app, who, chat, message_id, move, pb)
         assert "Some fields need fixing" not in texts(card), (path.id, texts(card))
         # What the presser got is what the stored message shows everyone (updated after the answer).
         assert app.card(chat, message_id) == card, path.id
