@@ -16,6 +16,9 @@ import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from bench.messages import Input
 
@@ -38,6 +41,16 @@ FIXED = {
 EXPLORE_WALKS = 12  # walks of a playbook that choose at random before aiming (the scouting before the load)
 
 
+def group_only_labels(playbooks_dir: Path) -> frozenset[str]:
+    """Labels of answers only a group's members may give (a choice's `only:`): the bench's agents are in no group
+    the playbooks name, so they never press them (the app would refuse, and the walk would wait for nothing)."""
+    labels = set()
+    for path in playbooks_dir.glob("*.yaml"):
+        for step in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("steps", []):
+            labels.update(c["label"] for c in step.get("choices", []) if c.get("only"))
+    return frozenset(labels)
+
+
 @dataclass
 class Library:
     rng: random.Random = field(default_factory=lambda: random.Random(1))
@@ -49,10 +62,12 @@ class Library:
     reached: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     candidate: dict[str, int] = field(default_factory=dict)  # field block id -> index into CANDIDATES
     direct: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)  # what an answer led to at once
+    not_ours: frozenset[str] = frozenset()  # labels only a group's members may press (group_only_labels)
 
     # -- choices ----------------------------------------------------------------------------------------------
     def choose(self, playbook: str, step: str, labels: list[str], goal: str | None) -> str:
         """A label to click. `goal` is a group ("g<n>") to escalate to, NONE to avoid escalating, or None."""
+        labels = [label for label in labels if label not in self.not_ours] or labels
         if goal is None or self.walks[playbook] < EXPLORE_WALKS:
             return self.rng.choice(labels)
         best, best_score = [], -1.0

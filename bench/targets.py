@@ -27,7 +27,7 @@ from bench import payloads
 from bench.bench_config import SUPERVISOR_PREFIX, BenchConfig, write_config
 from bench.databases import db_counts, postgres_database, sqlite_database
 from bench.fake_process import FakeSlackProcess
-from bench.library import NONE, Budget, Library
+from bench.library import NONE, Budget, Library, group_only_labels
 from bench.memory import memory_runs, rss_mb
 from bench.messages import picker_options
 from bench.pings import PingTracker
@@ -209,7 +209,7 @@ async def measure(target: Target, options: Options) -> Result:
             wire,
             fake.observer_url,
             recorder,
-            Library(),
+            Library(not_ours=group_only_labels(options.app_dir / "playbooks")),
             Budget(options.ping_rate),
             pings,
             groups,
