@@ -184,3 +184,15 @@ async def test_debug_logging_never_carries_what_agents_typed(app, slack, caplog)
     # each statement's parameters at DEBUG) stays held at INFO for the writes that do not.
     assert logging.getLogger("aiosqlite").getEffectiveLevel() >= logging.INFO
     assert not [r for r in caplog.records if r.name.startswith("aiosqlite") and r.levelno < logging.INFO]
+
+
+async def test_a_session_post_waits_out_a_busy_channels_rate_limit(slack, db_url):
+    """Beyond the client's three retries: a session posted in a channel the pings keep busy still lands."""
+    async with running_app(slack, db_url) as app:
+        slack.fail_next("chat.postMessage", status=429, retry_after=1, times=5)  # one more than the client's 1 + 3
+        await app.command("clever-access", user=AGENT, channel=CHANNEL)
+        await app.settle()
+        [posted] = slack.messages[CHANNEL]
+        assert "Clever access troubleshooting" in json.dumps(posted["blocks"])
+        assert "could not post your session" not in notices(slack)
+        assert len(slack.calls_to("chat.postMessage")) == 6

@@ -27,7 +27,7 @@ from chatbot.adapters.slack.escalation_blocks import (
     reescalation_message,
     undeliverable_notice,
 )
-from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.adapters.slack.gateway import SlackGateway, retry_after
 from chatbot.adapters.slack.lookup import Found, PostFinder, Unknown
 from chatbot.adapters.slack.newest import show_newest
 from chatbot.adapters.slack.pacing import ChannelPacer
@@ -219,8 +219,8 @@ async def worker_call(
         error = str(exc.response.get("error", ""))
         if error in keep:
             raise
-        if status == 429:
-            after = float(exc.response.headers.get("Retry-After", 1) or 1)
+        after = retry_after(exc)
+        if after is not None:
             if limited is not None:
                 limited(after)
             raise Retry(after, RATE_LIMITED, nothing_done=True, counts=False) from exc

@@ -20,6 +20,16 @@ log = logging.getLogger(__name__)
 USERGROUP_TTL = 300.0  # usergroups.users.list is Tier 2 (20/min): cache membership
 
 
+def retry_after(exc: SlackApiError) -> float | None:
+    """The seconds a 429 asks to wait (whole seconds on Slack; 1 when the header is missing); None if not a 429."""
+    if exc.response.status_code != 429:
+        return None
+    try:
+        return max(float(exc.response.headers.get("Retry-After", 1) or 1), 0.0)
+    except ValueError:
+        return 1.0
+
+
 class SlackGateway:
     def __init__(self, client: AsyncWebClient, session: aiohttp.ClientSession, metrics: Metrics) -> None:
         self.client = client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from functools import partial
 
 import aiohttp
@@ -13,6 +14,8 @@ from slack_sdk.errors import SlackApiError
 from chatbot.adapters.slack.background import OnFailure
 from chatbot.adapters.slack.blocks import notice, session_marker, session_message
 from chatbot.adapters.slack.context import SlackDeps
+from chatbot.adapters.slack.gateway import retry_after
+from chatbot.adapters.slack.kit import Block
 from chatbot.adapters.slack.lookup import Absent, Found, Unknown
 from chatbot.adapters.slack.newest import show_newest
 from chatbot.adapters.slack.notices import ephemeral_payload
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived"}
 LOOKUP_PATIENCE = 130.0  # seconds a lost session post is looked for (two history reads at one a minute)
+RATE_LIMIT_PATIENCE = 20.0  # seconds a session post waits out a busy channel's 429s, the client's retries included
 
 UPDATE_FAILED = (
     ":warning: Your answer was saved, but Slack did not take the update (ref `{ref}`). "
@@ -39,12 +43,27 @@ POST_UNKNOWN = (
 )
 
 
+async def _post_in_turn(deps: SlackDeps, channel: str, text: str, blocks: Sequence[Block]) -> str:
+    """chat.postMessage, waiting out Slack's per-channel limit for up to RATE_LIMIT_PATIENCE in all: a session posted
+    in a group's busy channel (Tier 2's follow-up) shares its one post a second with the pings,
+    and the client's three retries can each lose the race for it."""
+    deadline = time.monotonic() + RATE_LIMIT_PATIENCE
+    while True:
+        try:
+            return await deps.gateway.post_message(channel, text, blocks)
+        except SlackApiError as exc:
+            wait = retry_after(exc)
+            if exc.response.get("error") != "ratelimited" or wait is None or time.monotonic() + wait > deadline:
+                raise
+            await asyncio.sleep(wait)
+
+
 async def post_session(deps: SlackDeps, session: Session, response_url: str | None) -> None:
     """Post a new session message and remember where it lives (so later clicks and restarts find it)."""
     msg = session_message(session.view, session.run_id, session.owner_id, deps.groups, session.escalation)
     started = time.time()
     try:
-        ts = await deps.gateway.post_message(session.channel_id, msg.text, msg.blocks)
+        ts = await _post_in_turn(deps, session.channel_id, msg.text, msg.blocks)
     except SlackApiError as exc:
         if exc.response.get("error") in CANNOT_POST and response_url:
             await deps.gateway.respond(
