@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -116,7 +116,9 @@ _VERSION = statement("SELECT version FROM escalations WHERE id = ?", returns_row
 _POSTED = statement("SELECT 1 FROM escalation_posts WHERE escalation_id = ? AND surface = ?", returns_row=True)
 
 
-def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -> Program[bool]:
+def apply_change(
+    esc: Escalation, change: Change, *, actor: str, at: datetime, surfaces: Collection[Surface] = tuple(Surface)
+) -> Program[bool]:
     """The escalation's change as a program (programs.py): compare-and-set on its version, its post, jobs and audit
     event; rolled back, returning False, if someone changed it first."""
     values = {k: v for k, v in _fields(change, at).items() if k != "reescalations"}
@@ -130,7 +132,7 @@ def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -
     # A post recorded after this press read the escalation (the worker saving the ping's post in between) must
     # show the press too. Looked up before the inserts, which then go together in one round trip (programs.py).
     posted_since = []
-    for surface in Surface:
+    for surface in surfaces:  # where the group is pinged: a post can only have appeared there
         if surface not in esc.posts and (yield Op(_POSTED, (esc.id, surface.value))) is not None:
             posted_since.append(delivery(JobKind.PING_UPDATE, surface, esc.id, at))
     if change.post is not None:
@@ -232,10 +234,19 @@ class EscalationRepo:
             ).all()
             return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
 
-    async def apply(self, esc: Escalation, change: Change, *, actor: str, at: datetime) -> bool:
+    async def apply(
+        self,
+        esc: Escalation,
+        change: Change,
+        *,
+        actor: str,
+        at: datetime,
+        surfaces: Collection[Surface] = tuple(Surface),
+    ) -> bool:
         """Compare-and-set on the escalation's version: its new fields, audit event and jobs; False if stale. Taken
-        the short way (a supervisor's press waits for it)."""
-        return await self._write(lambda: apply_change(esc, change, actor=actor, at=at))
+        the short way (a supervisor's press waits for it). `surfaces`: where the escalation's group is pinged (a
+        post recorded since the press read it is looked for there only)."""
+        return await self._write(lambda: apply_change(esc, change, actor=actor, at=at, surfaces=surfaces))
 
     def job_write(self, esc: Escalation, change: Change) -> Write:
         """What a job found out (a ping's post, a new tier), written with the job's completion. No version bump:
