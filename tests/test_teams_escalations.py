@@ -166,16 +166,22 @@ async def test_a_teams_agent_escalates_supervisor_returns_it_and_the_session_sho
         assert "Returned to Tier 1: IDs swapped" in session.replace("\\", "")
 
 
+async def pinged_from(app: TeamsApp, chat: Chat) -> str:
+    """The agent escalates to Clever Tier 2 from `chat`; the ping's id in the group's channel, once delivered."""
+    await app.install({TIER2_TEAMS: "Clever Tier 2"})
+    app.connector.conversation(chat.stored_in)
+    await escalate_in_teams(app, chat)
+    await app.runtime.worker.drain()
+    [ping_id] = ping_ids(app)
+    return ping_id
+
+
 async def test_resolve_in_teams_asks_what_was_found_and_the_agent_gets_the_closure_reply(
     world, tmp_path: Path, clock: FakeClock
 ) -> None:  # type: ignore[no-untyped-def]
     async with running_teams(world, f"sqlite:///{tmp_path / 'resolve.sqlite3'}", clock=clock) as app:
-        await app.install({TIER2_TEAMS: "Clever Tier 2"})
         chat = Chat.thread("19:agents0456@thread.tacv2")
-        app.connector.conversation(chat.stored_in)
-        await escalate_in_teams(app, chat)
-        await app.runtime.worker.drain()
-        [ping_id] = ping_ids(app)
+        ping_id = await pinged_from(app, chat)
         ping_thread = Chat.thread(TIER2_TEAMS, ping_id)
         [opened] = await app.runtime.store.cases.for_owner(AGENT.aad)  # the contact's case, numbered
         number = opened.number
@@ -201,12 +207,8 @@ async def test_resolve_in_teams_in_warn_mode_resolves_and_tells_only_the_presser
 ) -> None:  # type: ignore[no-untyped-def]
     config = teams_config(pii={"tier1": "warn", "tier2": "off"})
     async with running_teams(world, f"sqlite:///{tmp_path / 'warn.sqlite3'}", config=config, clock=clock) as app:
-        await app.install({TIER2_TEAMS: "Clever Tier 2"})
         chat = Chat.thread("19:agents0456@thread.tacv2")
-        app.connector.conversation(chat.stored_in)
-        await escalate_in_teams(app, chat)
-        await app.runtime.worker.drain()
-        [ping_id] = ping_ids(app)
+        ping_id = await pinged_from(app, chat)
         card = await app.press(
             HERBERT, Chat.thread(TIER2_TEAMS, ping_id), ping_id, "Resolve", {"esc.found": "Born 04/12/2016 Emma Lee"}
         )
