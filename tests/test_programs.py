@@ -3,18 +3,26 @@ result nobody reads go together in one statement, yet they are all or nothing, i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from chatbot.storage import create_engine
+from chatbot.domain.case import CaseStatus
+from chatbot.domain.case_policy import run_resolved
+from chatbot.storage import create_engine, run_writes
+from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import HotPath
 from chatbot.storage.migrate import upgrade
-from chatbot.storage.programs import Abort, Op, Program, insert_op, statement
+from chatbot.storage.programs import Abort, Op, Program, ProgramError, guard, insert_op, statement
+from chatbot.storage.programs_pg import run_on_asyncpg
+from chatbot.storage.run_writes import CaseMove, NewCase, NewRun
 from chatbot.storage.tables import case_links, cases
+from tests.conftest import PG_URL
 
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 COUNT_LINKS = statement("SELECT count(*) FROM case_links WHERE case_id = ?", returns_row=True)
@@ -162,3 +170,242 @@ async def test_inserts_that_need_two_statements_are_still_all_or_nothing(hot: Ho
         await hot.write(clash)
     assert await _count(hot, COUNT_CASES, "c9") == 0
     assert await _count(hot, COUNT_LINKS, "c9") == 0
+
+
+# --- guards: a compare-and-set that what follows depends on ------------------------------------------------------
+
+MOVE = guard("UPDATE cases SET status = ?, version = version + 1 WHERE id = ? AND status = ?")
+LINK_REFS = statement("SELECT ref FROM case_links WHERE case_id = ? ORDER BY id", returns_rows=True)
+STATUS = statement("SELECT status FROM cases WHERE id = ?", returns_row=True)
+
+
+async def _new_case(hot: HotPath, case_id: str, number: str) -> None:
+    def program() -> Program[None]:
+        yield insert_op(cases, _case(case_id, number))
+
+    await hot.write(program)
+
+
+async def _refs(hot: HotPath, case_id: str) -> list[str]:
+    def program() -> Program[list[str]]:
+        rows = yield Op(LINK_REFS, (case_id,))
+        return [r[0] for r in rows]
+
+    found: list[str] = await hot.read(program)
+    return found
+
+
+async def _status(hot: HotPath, case_id: str) -> str:
+    def program() -> Program[str]:
+        row = yield Op(STATUS, (case_id,))
+        return str(row[0])
+
+    found: str = await hot.read(program)
+    return found
+
+
+def _moves(case_id: str, first: str, second: str, told: list[int]) -> Callable[[], Program[str]]:
+    """Link A; move open -> `first`; link B; move `first` -> `second`; link C. Stops at a move that did not apply."""
+
+    def program() -> Program[str]:
+        yield insert_op(case_links, _link(case_id, "A"))
+        moved = yield Op(MOVE, (first, case_id, "open"))
+        told.append(moved)
+        if moved != 1:
+            return "first did not move"
+        yield insert_op(case_links, _link(case_id, "B"))
+        moved = yield Op(MOVE, (second, case_id, first))
+        told.append(moved)
+        if moved != 1:
+            return "second did not move"
+        yield insert_op(case_links, _link(case_id, "C"))
+        return "both moved"
+
+    return program
+
+
+async def test_what_follows_a_guard_applies_when_it_changed_its_row(hot: HotPath) -> None:
+    await _new_case(hot, "g1", "TS-2026-000201")
+    told: list[int] = []
+    assert await hot.write(_moves("g1", "tier1", "resolved", told)) == "both moved"
+    assert told == [1, 1]
+    assert await _status(hot, "g1") == "resolved"
+    assert await _refs(hot, "g1") == ["A", "B", "C"]
+
+
+async def test_nothing_after_a_guard_that_changed_no_row_applies_and_what_came_before_stays(hot: HotPath) -> None:
+    await _new_case(hot, "g2", "TS-2026-000202")
+    told: list[int] = []
+    # The second move asks for the case to be 'closed' first: it is 'tier1', so it changes nothing.
+    program = _moves("g2", "tier1", "resolved", told)
+
+    def second_refused() -> Program[str]:
+        yield insert_op(case_links, _link("g2", "A"))
+        moved = yield Op(MOVE, ("tier1", "g2", "open"))
+        if moved != 1:
+            return "first did not move"
+        yield insert_op(case_links, _link("g2", "B"))
+        moved = yield Op(MOVE, ("resolved", "g2", "closed"))
+        told.append(moved)
+        if moved != 1:
+            return "second did not move"
+        yield insert_op(case_links, _link("g2", "C"))
+        return "both moved"
+
+    assert await hot.write(second_refused) == "second did not move"
+    assert told[-1] == 0  # the program was told the real count, whatever a driver sent ahead
+    assert await _status(hot, "g2") == "tier1"
+    assert await _refs(hot, "g2") == ["A", "B"]
+    # The first refused: only what came before it. (A driver may have run the program further first, told 1, and
+    # then built it again: programs have no effects but their statements.)
+    told.clear()
+    assert await hot.write(program) == "first did not move"
+    assert told[-1] == 0
+    assert await _status(hot, "g2") == "tier1"
+    assert await _refs(hot, "g2") == ["A", "B", "A"]
+
+
+async def test_an_abort_at_a_guard_that_is_the_first_write_writes_nothing(hot: HotPath) -> None:
+    await _new_case(hot, "g3", "TS-2026-000203")
+
+    def program() -> Program[str]:
+        if (yield Op(MOVE, ("tier1", "g3", "closed"))) != 1:
+            raise Abort("lost")
+        yield insert_op(case_links, _link("g3", "A"))
+        return "moved"
+
+    assert await hot.write(program) == "lost"
+    assert await _refs(hot, "g3") == []
+
+
+async def test_a_guard_before_a_read_is_settled_before_the_read(hot: HotPath) -> None:
+    await _new_case(hot, "g4", "TS-2026-000204")
+    seen: list[int] = []
+
+    def program() -> Program[str]:
+        yield insert_op(case_links, _link("g4", "A"))
+        moved = yield Op(MOVE, ("tier1", "g4", "closed"))
+        if moved != 1:
+            return "not moved"
+        row = yield Op(COUNT_LINKS, ("g4",))  # never reached: the guard changed nothing
+        seen.append(int(row[0]))
+        return "moved"
+
+    assert await hot.write(program) == "not moved"
+    assert seen == []
+    assert await _refs(hot, "g4") == ["A"]
+
+
+@pytest.mark.parametrize("mistake", ["goes on", "aborts after writing"])
+async def test_a_program_that_breaks_the_guard_rule_fails_on_every_database(hot: HotPath, mistake: str) -> None:
+    await _new_case(hot, "g5", "TS-2026-000205")
+
+    def program() -> Program[str]:
+        yield insert_op(case_links, _link("g5", "A"))
+        refused = (yield Op(MOVE, ("tier1", "g5", "closed"))) != 1
+        if refused and mistake == "aborts after writing":
+            raise Abort("lost")  # the link before it would stay on PostgreSQL, where no transaction is open
+        yield insert_op(case_links, _link("g5", "B"))
+        return "done"
+
+    # What it leaves written differs (on PostgreSQL the link before the guard went in the guard's statement, with
+    # no transaction to undo it): that is why the rule is checked everywhere, so such a program never ships.
+    with pytest.raises(ProgramError):
+        await hot.write(program)
+
+
+def test_a_guard_is_an_update_of_one_where_clause() -> None:
+    with pytest.raises(ValueError, match="one WHERE"):
+        guard("UPDATE cases SET status = ? WHERE id IN (SELECT case_id FROM case_links WHERE ref = ?)")
+    with pytest.raises(ValueError, match="one WHERE"):
+        guard("DELETE FROM cases WHERE id = ?")
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_guard_and_what_depends_on_it_are_one_round_trip_without_begin(db_url: str) -> None:
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    connection = await asyncpg.connect(**driver_params(engine))
+    sent: list[str] = []
+    connection.add_query_logger(lambda logged: sent.append(logged.query))
+    try:
+        await connection.execute(
+            "INSERT INTO cases (id, number, status, version, owner_id, surface, channel_id, details_json, opened_at,"
+            " updated_at) VALUES ('g6', 'TS-2026-000206', 'open', 0, 'U1', 'slack', 'C1', '{}', now(), now())"
+        )
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        sent.clear()
+
+        def one_move() -> Program[str]:
+            yield insert_op(case_links, _link("g6", "A"))
+            if (yield Op(MOVE, ("tier1", "g6", "open"))) != 1:
+                return "not moved"
+            yield insert_op(case_links, _link("g6", "B"))
+            yield insert_op(case_links, _link("g6", "C"))
+            return "moved"
+
+        assert await run_on_asyncpg(connection, one_move) == "moved"
+        await asyncio.sleep(0)
+        assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE cases"), sent
+        # Two guards on one table cannot share a statement (each would see the row as it was before it): the second
+        # waits for the first's count, in a transaction.
+        await connection.execute("UPDATE cases SET status = 'open' WHERE id = 'g6'")
+        await asyncio.sleep(0)
+        sent.clear()
+        told: list[int] = []
+        assert await run_on_asyncpg(connection, _moves("g6", "escalated", "resolved", told)) == "both moved"
+        await asyncio.sleep(0)
+        assert [q.split(" ", 1)[0] for q in sent] == ["BEGIN;", "WITH", "WITH", "COMMIT;"], sent
+        refs = await connection.fetch("SELECT ref FROM case_links WHERE case_id = 'g6' ORDER BY id")
+        assert [r["ref"] for r in refs] == ["A", "B", "C", "A", "B", "C"]
+    finally:
+        await connection.close()
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_run_that_ends_and_resolves_its_case_is_saved_in_one_round_trip(db_url: str) -> None:
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    connection = await asyncpg.connect(**driver_params(engine))
+    sent: list[str] = []
+    connection.add_query_logger(lambda logged: sent.append(logged.query))
+    run = NewRun("r1", "clever-access", "1", 0, "active", "slack", "T1", "C1", "U1")
+    new_case = NewCase(prefix="TS", year=2026, owner_id="U1", surface="slack", channel_id="C1")
+    move = CaseMove(new_case.id, run_resolved(AT, 3), allowed_from=(CaseStatus.OPEN, CaseStatus.TIER1))
+    saved = run_writes.saved_values("{}", 1, "finished", AT, None, True)
+
+    def save(expected: int) -> Callable[[], Program[bool]]:
+        return lambda: run_writes.save_run(
+            "r1", expected, saved, actor="U1", action="choose", detail_json="{}", at=AT, escalation=None,
+            new_jobs=(), move=move,
+        )  # fmt: skip
+
+    try:
+        counter = await run_on_asyncpg(connection, lambda: run_writes.next_number("TS", 2026))
+        start = run_writes.start_run(
+            run, lambda _: "{}", actor="U1", at=AT, new_case=new_case, counter=counter, case_id=None, move=None
+        )
+        await run_on_asyncpg(connection, lambda: start)
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        sent.clear()
+        assert await run_on_asyncpg(connection, save(0)) is True
+        await asyncio.sleep(0)
+        assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE runs"), sent
+        case = await connection.fetchrow("SELECT status, version FROM cases WHERE id = $1", new_case.id)
+        assert (case["status"], case["version"]) == ("resolved", 1)
+        events = await connection.fetch("SELECT action FROM audit_events ORDER BY id")
+        assert [e["action"] for e in events] == ["case.opened", "start", "choose", "case.resolved"]
+        # The same save again has lost (the run is at version 1): nothing is written, still one round trip.
+        await asyncio.sleep(0)
+        sent.clear()
+        assert await run_on_asyncpg(connection, save(0)) is False
+        await asyncio.sleep(0)
+        assert len(sent) == 1, sent
+        assert await connection.fetchval("SELECT count(*) FROM audit_events") == 4
+        assert await connection.fetchval("SELECT version FROM cases WHERE id = $1", new_case.id) == 1
+    finally:
+        await connection.close()
+        await engine.dispose()

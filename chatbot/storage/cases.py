@@ -12,7 +12,7 @@ from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseStatus, LinkKind,
 from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
-from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, insert_op, statement
+from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, guard, insert_op, statement
 from chatbot.storage.rows import Joined, Plain, audit_values, to_json
 from chatbot.storage.run_writes import NewCase, next_number, open_case
 from chatbot.storage.tables import (
@@ -148,7 +148,7 @@ class CaseRepo:
         if change.clear_resolution:
             values.update(resolved_at=None, closed_at=None, close_due=None, resolution_json=None)
         sets = ", ".join(f"{name} = ?" for name in values)
-        compare_and_set = statement(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
+        compare_and_set = guard(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
         event = case_event(case.id, at, actor, change.action, {"status": change.status.value, **(detail or {})})
 
         def write() -> Program[bool]:

@@ -24,7 +24,7 @@ from chatbot.domain.escalation_policy import Change, delivery
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
-from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, insert_op, statement
+from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, guard, insert_op, statement
 from chatbot.storage.rows import Joined, Plain, audit_row, audit_values, to_json
 from chatbot.storage.tables import (
     EscalationPostRow,
@@ -126,7 +126,7 @@ def apply_change(
     if change.reescalated:
         sets.append("reescalations = reescalations + 1")
     sql = f"UPDATE escalations SET {', '.join(sets)}, version = ?, updated_at = ? WHERE id = ? AND version = ?"
-    changed = yield Op(statement(sql), (*values.values(), esc.version + 1, at, esc.id, esc.version))
+    changed = yield Op(guard(sql), (*values.values(), esc.version + 1, at, esc.id, esc.version))
     if changed != 1:
         raise Abort(False)
     # A post recorded after this press read the escalation (the worker saving the ping's post in between) must

@@ -31,16 +31,8 @@ from chatbot.domain.run import RunStatus
 from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
 from chatbot.storage.priority import PriorityGate
-from chatbot.storage.programs import (
-    Abort,
-    Program,
-    read_on_asyncpg,
-    read_on_sqlite,
-    run_on_asyncpg,
-    run_on_sqlalchemy,
-    run_on_sqlite,
-    sqlite_time,
-)
+from chatbot.storage.programs import Abort, Program, read_on_sqlite, run_on_sqlalchemy, run_on_sqlite, sqlite_time
+from chatbot.storage.programs_pg import read_on_asyncpg, run_on_asyncpg
 from chatbot.storage.records import RunOutcome, RunRecord
 from chatbot.storage.run_writes import SAVE_RUN, SAVED_COLUMNS
 from chatbot.storage.sqlite_inline import InlineSqlite

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatbot.domain.jobs import Job, JobKind, JobStatus, NewJob
 from chatbot.storage.gate import FairPool
-from chatbot.storage.programs import Abort, Op, Program, insert_op, statement
+from chatbot.storage.programs import Abort, Op, Program, guard, insert_op, statement
 from chatbot.storage.rows import to_json
 from chatbot.storage.tables import JobRow, jobs
 
@@ -90,7 +90,7 @@ def add_jobs_program(new: Sequence[NewJob], at: datetime) -> Program[None]:
 
 def _held(columns: tuple[str, ...]) -> Any:
     sets = ", ".join(f"{name} = ?" for name in columns)
-    return statement(f"UPDATE jobs SET {sets} WHERE id = ? AND lease_owner = ? AND status = ?")
+    return guard(f"UPDATE jobs SET {sets} WHERE id = ? AND lease_owner = ? AND status = ?")
 
 
 def update_held(

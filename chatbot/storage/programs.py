@@ -4,8 +4,13 @@ with what it escalates and what it does to the case.
 A program is a generator that yields statements (`Op`) and receives each one's result (the first row, or the count
 of rows changed), so a later statement can use an earlier one's result (a case number) and a compare-and-set can
 stop the whole write. Drivers run it as one transaction: on SQLite on the event loop's own connection (see
-sqlite_inline.py: nothing may wait inside), on PostgreSQL on an asyncpg connection, and through SQLAlchemy for an
-in-memory SQLite database, which no second connection can reach.
+sqlite_inline.py: nothing may wait inside), on PostgreSQL on an asyncpg connection (programs_pg.py), and through
+SQLAlchemy for an in-memory SQLite database, which no second connection can reach.
+
+A compare-and-set is a *guard* (`guard`): an UPDATE of one row that what the program yields after it depends on.
+When it changes no row the program must stop there (return, or Abort if it has written nothing before it), which
+every driver checks; so the PostgreSQL driver may send a guard and what follows it in one statement, each part
+applying only if the guards before it changed their row, before the program has seen the guard's count.
 
 Statements are built from the table definitions (`insert_op`, `Statement`), once per shape, so these writes cannot
 drift from the schema; values go in as Python values and each driver binds them as SQLAlchemy would store them.
@@ -13,7 +18,6 @@ drift from the schema; values go in as Python values and each driver binds them 
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Sequence
@@ -22,8 +26,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-import asyncpg
 from sqlalchemy import Table, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
@@ -38,6 +42,7 @@ class Statement:
     returns_row: bool = False
     returns_rows: bool = False  # every row (a list of tuples)
     rows: Rows | None = None  # an INSERT of one row of this shape (insert_op)
+    guarded: Guarded | None = None  # a guard: an UPDATE the rest of the program depends on (guard)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Rows:
     table: str
     columns: tuple[str, ...]
     conflict: tuple[str, ...] | None
+    types: tuple[str, ...] = ()  # each column's PostgreSQL type, without a length (a cast must never truncate)
 
     def sql(self, count: int) -> str:
         """`count` rows of this shape in one INSERT, `?` placeholders."""
@@ -55,6 +61,18 @@ class Rows:
         if self.conflict:
             sql += f" ON CONFLICT ({', '.join(self.conflict)}) DO NOTHING"
         return sql
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A guard's UPDATE taken apart (PostgreSQL placeholders), so that a condition can be added to its WHERE."""
+
+    table: str
+    head: str  # "UPDATE table SET ..."
+    where: str  # what follows WHERE
+
+
+_GUARD = re.compile(r"^UPDATE (?P<table>\w+) SET (?:(?! WHERE ).)+ WHERE (?:(?! WHERE ).)+$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,34 @@ class Abort(Exception):
         self.result = result
 
 
+class ProgramError(RuntimeError):
+    """A program broke the guard rule: it went on after a guard changed no row, or aborted there after writing."""
+
+
+def checked(program: Program[T]) -> Program[T]:
+    """`program`, held to the guard rule (the module's docstring) whatever the driver: a ProgramError where it
+    breaks it, so that a program that would be wrong on PostgreSQL fails on every database."""
+    wrote = False  # an insert or a guard sent before
+    failed: Op | None = None  # a guard that changed no row
+    wrote_before_failed = False
+    result: Any = None
+    while True:
+        try:
+            op = program.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except Abort:
+            if failed is not None and wrote_before_failed:
+                raise ProgramError(f"aborted at a guard after writing: {failed.statement.sqlite}") from None
+            raise
+        if failed is not None:
+            raise ProgramError(f"went on after a guard changed no row: {failed.statement.sqlite}")
+        result = yield op
+        if op.statement.guarded is not None and result != 1:
+            failed, wrote_before_failed = op, wrote
+        wrote = wrote or op.deferred or op.statement.guarded is not None
+
+
 def statement(sql: str, *, returns_row: bool = False, returns_rows: bool = False) -> Statement:
     """`sql` written with `?` placeholders; the PostgreSQL form numbers them."""
     pieces = sql.split("?")
@@ -88,13 +134,30 @@ def statement(sql: str, *, returns_row: bool = False, returns_rows: bool = False
     return Statement(sql, numbered, returns_row, returns_rows)
 
 
+def guard(sql: str) -> Statement:
+    """A compare-and-set: `UPDATE table SET ... WHERE ...` (one WHERE, nothing after it, `?` placeholders) that
+    changes one row or none. Its result is the count of rows it changed; a program that is sent anything but 1
+    must yield nothing more (see the module's docstring)."""
+    match = _GUARD.match(sql)
+    if match is None:
+        raise ValueError(f"a guard is 'UPDATE table SET ... WHERE ...' with one WHERE: {sql!r}")
+    numbered = statement(sql)
+    head, where = numbered.postgresql.split(" WHERE ")
+    return replace(numbered, guarded=Guarded(match["table"], head, where))
+
+
 @cache
 def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None) -> Statement:
     unknown = set(columns) - {c.name for c in table.columns}
     if unknown:
         raise ValueError(f"{table.name} has no column {sorted(unknown)}")
-    rows = Rows(table.name, columns, conflict)
+    types = tuple(_cast(table.columns[name].type) for name in columns)
+    rows = Rows(table.name, columns, conflict, types)
     return replace(statement(rows.sql(1)), rows=rows)
+
+
+def _cast(type_: Any) -> str:
+    return re.sub(r"\(\d+\)", "", str(type_.compile(dialect=postgresql.dialect())))
 
 
 def insert_op(table: Table, values: dict[str, Any], *, on_conflict_nothing: Sequence[str] = ()) -> Op:
@@ -135,7 +198,7 @@ def _on_sqlite(connection: sqlite3.Connection, program: Program[T]) -> T:
 def read_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]) -> T:
     """A reading program on a plain sqlite3 connection: one read transaction (a consistent snapshot, no lock
     that blocks a writer in WAL mode)."""
-    program = make()
+    program = checked(make())
     connection.execute("BEGIN")
     try:
         return _on_sqlite(connection, program)
@@ -147,7 +210,7 @@ def read_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]
 def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]) -> T:
     """The program as one transaction on a plain sqlite3 connection (autocommit mode). Leaves no transaction open
     when it raises, so the caller may run it again, whole, when SQLite was busy."""
-    program = make()
+    program = checked(make())
     connection.execute("BEGIN IMMEDIATE")  # the write lock up front: a busy database says so here
     try:
         found = _on_sqlite(connection, program)
@@ -162,128 +225,11 @@ def run_on_sqlite(connection: sqlite3.Connection, make: Callable[[], Program[T]]
     return found
 
 
-async def _asyncpg_result(connection: asyncpg.Connection, op: Op) -> Any:
-    if op.statement.returns_rows:
-        return [tuple(r) for r in await connection.fetch(op.statement.postgresql, *op.params)]
-    if op.statement.returns_row:
-        row = await connection.fetchrow(op.statement.postgresql, *op.params)
-        return tuple(row) if row is not None else None
-    status = await connection.execute(op.statement.postgresql, *op.params)
-    return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
-
-
-async def _on_asyncpg(connection: asyncpg.Connection, program: Program[T]) -> T:
-    """Send the program each statement's result until it returns."""
-    result: Any = None
-    try:
-        while True:
-            op = program.send(result)
-            result = await _asyncpg_result(connection, op)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-
-
-_PARAM = re.compile(r"\$(\d+)")
-
-
-@cache
-def _together(inserts: tuple[tuple[Rows, int], ...]) -> str:
-    """INSERTs of several tables as one PostgreSQL statement: each but the last a data-modifying WITH."""
-    parts = [statement(rows.sql(count)).postgresql for rows, count in inserts]
-    offset = 0
-    for i, (rows, count) in enumerate(inserts):
-        parts[i] = _PARAM.sub(lambda m, at=offset: f"${int(m.group(1)) + at}", parts[i])
-        offset += len(rows.columns) * count
-    *before, last = parts
-    return "".join(f"{'WITH' if i == 0 else ','} w{i} AS ({sql}) " for i, sql in enumerate(before)) + last
-
-
-def _statements(ops: list[Op]) -> list[list[list[Op]]]:
-    """Deferred inserts as few statements as keep their order: a statement takes each table once (its rows in one
-    INSERT, in order), since the parts of one statement run in no set order; a table met again in another shape
-    starts the next statement."""
-    statements: list[list[list[Op]]] = []
-    current: dict[str, list[Op]] = {}
-    for op in ops:
-        shape = op.statement.rows
-        assert shape is not None, "only insert_op's statements are deferred"
-        same = current.get(shape.table)
-        if same is not None and same[0].statement.rows != shape:
-            statements.append(list(current.values()))
-            current, same = {}, None
-        if same is None:
-            current[shape.table] = [op]
-        else:
-            same.append(op)
-    if current:
-        statements.append(list(current.values()))
-    return statements
-
-
-async def _send(connection: asyncpg.Connection, statements: list[list[list[Op]]]) -> None:
-    """Deferred inserts grouped by _statements, a round trip each. One statement takes effect whole or not at all;
-    its parts cannot see one another's rows, which inserts nothing after them reads never need, and foreign keys
-    are checked at its end."""
-    for tables in statements:
-        shapes = tuple((rows[0].statement.rows, len(rows)) for rows in tables)
-        sql = _together(shapes)  # type: ignore[arg-type]
-        await connection.execute(sql, *(p for rows in tables for op in rows for p in op.params))
-
-
-async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
-    """The program as one transaction, in as few round trips as its statements allow: deferred statements wait to
-    go with the next round trip (a statement whose result the program needs goes on its own after them), and a
-    program that needs no result at all and whose inserts make one statement has no BEGIN and COMMIT."""
-    program = make()
-    pending: list[Op] = []
-    transaction = None
-    result: Any = None
-    try:
-        while True:
-            try:
-                op = program.send(result)
-            except StopIteration as done:
-                statements = _statements(pending)
-                if transaction is None and len(statements) > 1:  # one statement is atomic on its own; two are not
-                    transaction = connection.transaction()
-                    await transaction.start()
-                await _send(connection, statements)
-                if transaction is not None:
-                    await transaction.commit()
-                return done.value  # type: ignore[no-any-return]
-            if op.deferred:
-                pending.append(op)
-                result = None
-                continue
-            if transaction is None:
-                transaction = connection.transaction()
-                await transaction.start()
-            await _send(connection, _statements(pending))
-            pending.clear()
-            result = await _asyncpg_result(connection, op)
-    except Abort as abort:
-        if transaction is not None:
-            await transaction.rollback()
-        return abort.result  # type: ignore[no-any-return]
-    except BaseException:
-        if transaction is not None and not connection.is_closed() and connection.is_in_transaction():
-            with contextlib.suppress(Exception):  # the error that got us here is the one to tell
-                await transaction.rollback()
-        raise
-
-
-async def read_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Program[T]]) -> T:
-    """A reading program, each statement on its own (READ COMMITTED, as the ORM's session read them): no BEGIN and
-    COMMIT round trips, which under load cost more than the reads (the connection is held while the event loop
-    gets round to each answer). A program that needs one snapshot must be one statement."""
-    return await _on_asyncpg(connection, make())
-
-
 async def run_on_sqlalchemy(connection: AsyncConnection, make: Callable[[], Program[T]]) -> T:
     """Through SQLAlchemy: for an in-memory SQLite database (only SQLAlchemy's one connection reaches it), and for
     writes off the ack's path. `connection` is in a transaction the caller commits, and rolls back when this raises
     (an `Abort` included: the caller returns its result)."""
-    program = make()
+    program = checked(make())
     on_sqlite = connection.dialect.name == "sqlite"
     result: Any = None
     while True:

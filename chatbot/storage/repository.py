@@ -17,6 +17,7 @@ from chatbot.domain.jobs import NewJob
 from chatbot.domain.run import RunStatus
 from chatbot.storage import run_writes
 from chatbot.storage.away import AwayRepo
+from chatbot.storage.batch import KeyedReads
 from chatbot.storage.cases import CaseRepo
 from chatbot.storage.conversations import ConversationRepo
 from chatbot.storage.db import SQLITE_READERS, create_engine, ping
@@ -50,16 +51,22 @@ def _aware(at: datetime) -> datetime:
 # Core rather than the ORM for the same reason; the ORM's unit of work buys nothing for one row.
 _GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
 # The newest escalation in the order EscalationRepo.for_run lists them (created_at, id).
-_RUN_STAMP = statement(
-    "SELECT version, (SELECT e.version FROM escalations e WHERE e.run_id = runs.id"
-    " ORDER BY e.created_at DESC, e.id DESC LIMIT 1) FROM runs WHERE id = ?",
-    returns_row=True,
+_STAMP = (
+    "version, (SELECT e.version FROM escalations e WHERE e.run_id = runs.id ORDER BY e.created_at DESC, e.id DESC"
+    " LIMIT 1)"
 )
+_RUN_STAMP = statement(f"SELECT {_STAMP} FROM runs WHERE id = ?", returns_row=True)
+_RUN_STAMPS = statement(f"SELECT id, {_STAMP} FROM runs WHERE id = ANY(?)", returns_rows=True)  # PostgreSQL's
 
 
 def _run_stamp(run_id: str) -> Program[RunStamp | None]:
     row = yield Op(_RUN_STAMP, (run_id,))
     return RunStamp(row[0], row[1]) if row is not None else None
+
+
+def _run_stamps(run_ids: list[str]) -> Program[dict[str, RunStamp]]:
+    rows = yield Op(_RUN_STAMPS, (run_ids,))
+    return {row[0]: RunStamp(row[1], row[2]) for row in rows}
 
 
 def _sqlite_reader(engine: AsyncEngine) -> AsyncEngine | None:
@@ -88,6 +95,10 @@ class Store:
         self._reader = _sqlite_reader(engine)
         self._pool = FairPool(engine, self._reader)
         self._hot = HotPath(self._pool, save_pool_size)
+        # On SQLite a read runs inline on the loop's thread and costs little more than its statement: no batching.
+        self._stamps: KeyedReads[str, RunStamp] | None = None
+        if self._hot.enabled and self._hot.dialect == "postgresql":
+            self._stamps = KeyedReads(lambda ids: self._hot.read(lambda: _run_stamps(ids)))
         self.escalations = EscalationRepo(self._pool, self._hot.write, self._hot.read)
         self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write)
         self.away = AwayRepo(self._pool)
@@ -157,6 +168,8 @@ class Store:
 
     async def run_stamp(self, run_id: str) -> RunStamp | None:
         """The run's version and its newest escalation's, in one small read; None if there is no such run."""
+        if self._stamps is not None:  # read together with the other checks under way (storage/batch.py)
+            return await self._stamps.get(run_id)
         stamp: RunStamp | None = await self._hot.read(lambda: _run_stamp(run_id))
         return stamp
 

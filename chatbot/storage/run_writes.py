@@ -20,7 +20,7 @@ from chatbot.domain.escalation import NewEscalation
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.escalations import escalation_values, source_values
 from chatbot.storage.jobs import add_jobs_program
-from chatbot.storage.programs import Abort, Op, Program, Statement, insert_op, statement
+from chatbot.storage.programs import Abort, Op, Program, Statement, guard, insert_op, statement
 from chatbot.storage.records import RunOutcome, RunRecord
 from chatbot.storage.rows import audit_values, to_json
 from chatbot.storage.tables import audit_events, case_links, cases, escalation_sources, escalations, runs
@@ -36,10 +36,9 @@ SAVED_COLUMNS = (
     "finished_at",
 )
 assert set(SAVED_COLUMNS) <= {c.name for c in runs.columns}
-SET_MESSAGE = statement("UPDATE runs SET channel_id = ?, message_ts = ? WHERE id = ?")
-SAVE_RUN = statement(
-    f"UPDATE runs SET {', '.join(f'{name} = ?' for name in SAVED_COLUMNS)} WHERE id = ? AND version = ?"
-)
+# A guard, though nothing follows it: on PostgreSQL then one statement with no BEGIN and COMMIT (programs_pg.py).
+SET_MESSAGE = guard("UPDATE runs SET channel_id = ?, message_ts = ? WHERE id = ?")
+SAVE_RUN = guard(f"UPDATE runs SET {', '.join(f'{name} = ?' for name in SAVED_COLUMNS)} WHERE id = ? AND version = ?")
 NEXT_NUMBER = statement(
     "INSERT INTO case_counters (prefix, year, last) VALUES (?, ?, 1) "
     "ON CONFLICT (prefix, year) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
@@ -91,7 +90,7 @@ def saved_values(
 def _move_statement(columns: tuple[str, ...], allowed: int) -> Statement:
     sets = ", ".join(f"{name} = ?" for name in columns)
     marks = ", ".join("?" for _ in range(allowed))
-    return statement(f"UPDATE cases SET {sets}, version = version + 1 WHERE id = ? AND status IN ({marks})")
+    return guard(f"UPDATE cases SET {sets}, version = version + 1 WHERE id = ? AND status IN ({marks})")
 
 
 def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None) -> Program[bool]:
