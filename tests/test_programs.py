@@ -314,6 +314,17 @@ async def test_a_program_that_breaks_the_guard_rule_fails_on_every_database(hot:
         await hot.write(program)
 
 
+async def test_a_program_that_goes_on_after_its_last_statement_fails_on_every_database(hot: HotPath) -> None:
+    await _new_case(hot, "g7", "TS-2026-000207")
+
+    def program() -> Program[None]:
+        yield Op(MOVE, ("tier1", "g7", "open"), last=True)
+        yield insert_op(case_links, _link("g7", "A"))
+
+    with pytest.raises(ProgramError, match="its last"):
+        await hot.write(program)
+
+
 def test_a_guard_is_an_update_of_one_where_clause() -> None:
     with pytest.raises(ValueError, match="one WHERE"):
         guard("UPDATE cases SET status = ? WHERE id IN (SELECT case_id FROM case_links WHERE ref = ?)")
@@ -385,6 +396,8 @@ async def test_on_postgresql_a_run_that_ends_and_resolves_its_case_is_saved_in_o
 
     try:
         counter = await run_on_asyncpg(connection, lambda: run_writes.next_number("TS", 2026))
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        assert len(sent) == 1 and sent[0].startswith("INSERT INTO case_counters"), sent  # no BEGIN, no COMMIT
         start = run_writes.start_run(
             run, lambda _: "{}", actor="U1", at=AT, new_case=new_case, counter=counter, case_id=None, move=None
         )

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 T = TypeVar("T")
 
@@ -82,6 +83,9 @@ class Op:
     # The program never looks at its result (an INSERT of insert_op): a driver may send it together with the
     # statements after it, and send the program None.
     deferred: bool = False
+    # The program yields nothing after it (checked): a driver may send a write that is this one statement alone
+    # without BEGIN and COMMIT, since one statement is atomic on its own.
+    last: bool = False
 
 
 Program = Generator[Op, Any, T]  # yields statements, is sent each one's result, returns the write's result
@@ -100,15 +104,18 @@ class Abort(Exception):
 
 
 class ProgramError(RuntimeError):
-    """A program broke the guard rule: it went on after a guard changed no row, or aborted there after writing."""
+    """A program broke the guard rule (it went on after a guard changed no row, or aborted there after writing), or
+    went on after a statement marked as its last."""
 
 
 def checked(program: Program[T]) -> Program[T]:
-    """`program`, held to the guard rule (the module's docstring) whatever the driver: a ProgramError where it
-    breaks it, so that a program that would be wrong on PostgreSQL fails on every database."""
+    """`program`, held to the guard rule (the module's docstring) and to `Op.last` whatever the driver: a
+    ProgramError where it breaks them, so that a program that would be wrong on PostgreSQL fails on every
+    database."""
     wrote = False  # an insert or a guard sent before
     failed: Op | None = None  # a guard that changed no row
     wrote_before_failed = False
+    last: Op | None = None
     result: Any = None
     while True:
         try:
@@ -121,7 +128,10 @@ def checked(program: Program[T]) -> Program[T]:
             raise
         if failed is not None:
             raise ProgramError(f"went on after a guard changed no row: {failed.statement.sqlite}")
+        if last is not None:
+            raise ProgramError(f"went on after a statement it said was its last: {last.statement.sqlite}")
         result = yield op
+        last = op if op.last else None
         if op.statement.guarded is not None and result != 1:
             failed, wrote_before_failed = op, wrote
         wrote = wrote or op.deferred or op.statement.guarded is not None
@@ -156,8 +166,11 @@ def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | 
     return replace(statement(rows.sql(1)), rows=rows)
 
 
-def _cast(type_: Any) -> str:
-    return re.sub(r"\(\d+\)", "", str(type_.compile(dialect=postgresql.dialect())))
+_POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def _cast(type_: TypeEngine[Any]) -> str:
+    return re.sub(r"\(\d+\)", "", str(type_.compile(dialect=_POSTGRESQL)))
 
 
 def insert_op(table: Table, values: dict[str, Any], *, on_conflict_nothing: Sequence[str] = ()) -> Op:

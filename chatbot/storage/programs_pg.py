@@ -8,7 +8,8 @@ event loop comes round to it (~30 ms at the median at 50 agents on 2 cores, benc
   count: each part applies only if the guards before it changed their row. The program is sent 1 for a guard
   meanwhile; if a guard in fact changed no row, the program is built again (`make()`) and replayed with the counts
   as they were, and must stop at that guard (programs.checked), which is what the statement did;
-- BEGIN is sent only when a program needs more than one statement; a statement is atomic on its own.
+- BEGIN is sent only when a program needs more than one statement; a statement is atomic on its own (a program
+  that is one statement whose result it reads says so with `Op.last`).
 
 A statement's parts run in no set order and all see the database as it was before it, so one statement takes each
 table once (its rows in one INSERT, in order), a guard's table is written by nothing else in it, and a guard reads
@@ -90,7 +91,7 @@ async def _send(connection: asyncpg.Connection, statements: list[list[list[Op]]]
     are checked at its end."""
     for tables in statements:
         shapes = tuple((rows[0].statement.rows, len(rows)) for rows in tables)
-        sql = _together(shapes)  # type: ignore[arg-type]
+        sql = _together(shapes)
         await connection.execute(sql, *(p for rows in tables for op in rows for p in op.params))
 
 
@@ -248,6 +249,10 @@ async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Prog
                 pending.append(op)
                 pending_at.append(len(sent))
                 result = 1 if op.statement.guarded is not None else None
+                sent.append(result)
+                continue
+            if op.last and transaction is None and not pending:  # the whole write is this one statement
+                result = await _asyncpg_result(connection, op)
                 sent.append(result)
                 continue
             await begin()

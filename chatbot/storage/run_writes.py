@@ -125,7 +125,7 @@ def next_number(prefix: str, year: int) -> Program[int]:
     one statement runs, not while the case's transaction makes its round trips (under load on PostgreSQL every
     start that opened a case queued behind the others for it, 450 ms at p99). A case whose write then fails leaves
     its number unused."""
-    row = yield Op(NEXT_NUMBER, (prefix, year))
+    row = yield Op(NEXT_NUMBER, (prefix, year), last=True)
     return int(row[0])
 
 
