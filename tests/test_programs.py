@@ -422,3 +422,23 @@ async def test_on_postgresql_a_run_that_ends_and_resolves_its_case_is_saved_in_o
     finally:
         await connection.close()
         await engine.dispose()
+
+
+async def test_connections_all_come_back_whatever_happens_to_the_statements_callers(db_url: str) -> None:
+    """Many statements through a small pool, a third of their callers cancelled midway: the rest get their answers,
+    and every connection is back (closing waits for them: a lost one would hang it)."""
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    hot = HotPath(FairPool(engine), pg_pool_size=2)
+    await _new_case(hot, "p1", "TS-2026-000301")
+    calls = [asyncio.create_task(_status(hot, "p1")) for _ in range(60)]
+    await asyncio.sleep(0.01)
+    for call in calls[::3]:
+        call.cancel()
+    done = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+    answered = [d for d in done if not isinstance(d, BaseException)]
+    assert answered and all(a == "open" for a in answered)
+    assert all(isinstance(d, asyncio.CancelledError) for d in done if isinstance(d, BaseException))
+    assert await asyncio.wait_for(asyncio.gather(*(_status(hot, "p1") for _ in range(4))), 5) == ["open"] * 4
+    await asyncio.wait_for(hot.close(), 5)
+    await engine.dispose()

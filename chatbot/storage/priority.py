@@ -35,11 +35,15 @@ class PriorityGate:
 
     @asynccontextmanager
     async def admitted(self) -> AsyncIterator[None]:
-        await self._acquire(later=AFTER_ACK.get())
+        await self.acquire()
         try:
             yield
         finally:
-            self._release()
+            self.release()
+
+    async def acquire(self) -> None:
+        """Wait for a place, in this task's class (AFTER_ACK); `release()` gives it back."""
+        await self._acquire(later=AFTER_ACK.get())
 
     async def _acquire(self, *, later: bool) -> None:
         if self._free > 0 and not self._first and not self._later:
@@ -52,12 +56,12 @@ class PriorityGate:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                self._release()  # handed a place just as it was cancelled: pass it on
+                self.release()  # handed a place just as it was cancelled: pass it on
             elif waiter in queue:  # a release may have dropped it already
                 queue.remove(waiter)
             raise
 
-    def _release(self) -> None:
+    def release(self) -> None:
         for queue in (self._first, self._later):
             while queue:
                 waiter = queue.popleft()
