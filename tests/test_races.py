@@ -90,7 +90,15 @@ async def test_a_press_read_before_the_post_was_recorded_and_saved_after_it_stil
         assert await store.jobs.finish(job.id, "worker-1", now, writes=[write])
         assert [j.kind for j in await store.jobs.list(status="pending")] == []  # nothing changed: no update yet
         pressed = act(stale, EscalationAction.ACKNOWLEDGE, actor=HERBERT, reason=None, now=now)
-        assert await store.escalations.apply(stale, pressed, actor=HERBERT, at=now)
+        now_is = await store.escalations.apply(stale, pressed, actor=HERBERT, at=now)
+        # The press is told the escalation as it now is: its change, and the post recorded since it read it.
+        assert now_is is not None and now_is == await store.escalations.get(new.id)
+        assert (now_is.version, now_is.status.value, now_is.posts) == (
+            stale.version + 1,
+            "acknowledged",
+            {post.surface: post},
+        )
+        assert await store.escalations.apply(stale, pressed, actor=HERBERT, at=now) is None  # stale: nothing written
         pending = await store.jobs.list(escalation_id=new.id, status="pending")
         assert [(j.kind, j.payload["surface"]) for j in pending if j.kind == JobKind.PING_UPDATE] == [
             (JobKind.PING_UPDATE, "slack")

@@ -245,15 +245,14 @@ class EscalationService:
     async def act(
         self, escalation_id: str, action: str, *, actor: str, version: int, reason: str | None = None
     ) -> Escalation:
-        esc, group = await self.check_member(escalation_id, actor)
+        esc, _group = await self.check_member(escalation_id, actor)
         if esc.version != version:
             raise StaleEscalation()
         now = self.clock()
         change = policy_act(esc, EscalationAction(action), actor=actor, reason=reason, now=now)
-        if not await self.store.escalations.apply(esc, change, actor=actor, at=now, surfaces=group.surfaces):
+        updated = await self.store.escalations.apply(esc, change, actor=actor, at=now)
+        if updated is None:
             raise StaleEscalation()
-        updated = await self.store.escalations.get(esc.id)
-        assert updated is not None
         return updated
 
     # --- Tier 2's work on the case -------------------------------------------------------------------------------

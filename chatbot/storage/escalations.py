@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from chatbot.domain.escalation_policy import Change, delivery
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
-from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, guard, insert_op, statement
+from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, Writer, guard, insert_op, statement
 from chatbot.storage.rows import Joined, Plain, audit_row, audit_values, to_json
 from chatbot.storage.tables import (
     EscalationPostRow,
@@ -113,14 +113,11 @@ def _load(query: Statement, *params: Any) -> Program[list[Escalation]]:
 
 
 _VERSION = statement("SELECT version FROM escalations WHERE id = ?", returns_row=True)
-_POSTED = statement("SELECT 1 FROM escalation_posts WHERE escalation_id = ? AND surface = ?", returns_row=True)
 
 
-def apply_change(
-    esc: Escalation, change: Change, *, actor: str, at: datetime, surfaces: Collection[Surface] = tuple(Surface)
-) -> Program[bool]:
+def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -> Program[Escalation | None]:
     """The escalation's change as a program (programs.py): compare-and-set on its version, its post, jobs and audit
-    event; rolled back, returning False, if someone changed it first."""
+    event; the escalation as it now is, or None, rolled back, if someone changed it first."""
     values = {k: v for k, v in _fields(change, at).items() if k != "reescalations"}
     sets = [f"{name} = ?" for name in values]
     if change.reescalated:
@@ -128,20 +125,24 @@ def apply_change(
     sql = f"UPDATE escalations SET {', '.join(sets)}, version = ?, updated_at = ? WHERE id = ? AND version = ?"
     changed = yield Op(guard(sql), (*values.values(), esc.version + 1, at, esc.id, esc.version))
     if changed != 1:
-        raise Abort(False)
-    # A post recorded after this press read the escalation (the worker saving the ping's post in between) must
-    # show the press too. Looked up before the inserts, which then go together in one round trip (programs.py).
-    posted_since = []
-    for surface in surfaces:  # where the group is pinged: a post can only have appeared there
-        if surface not in esc.posts and (yield Op(_POSTED, (esc.id, surface.value))) is not None:
-            posted_since.append(delivery(JobKind.PING_UPDATE, surface, esc.id, at))
+        raise Abort(None)
     if change.post is not None:
         yield insert_op(escalation_posts, _post_values(esc.id, change.post, at))
+    # Read back after the compare-and-set, in its own statement: it waited for any write holding the row (the worker
+    # saving a ping's post, job_write), so it sees that post, which must then show this change too. The press gets
+    # the escalation as it now is from the same read.
+    [(row, posts)] = _WITH_POSTS.rows((yield Op(_BY_ID, (esc.id,))))
+    now = _escalation(row, posts)  # type: ignore[arg-type]
+    posted_since = [
+        delivery(JobKind.PING_UPDATE, surface, esc.id, at)
+        for surface in now.posts
+        if surface not in esc.posts and (change.post is None or surface != change.post.surface)
+    ]
     yield from add_jobs_program([*change.jobs, *posted_since], at)
     detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
     action = change.audit or "escalation.change"
     yield insert_op(audit_events, audit_values(esc.run_id, at, actor, action, detail, case_id=esc.case_id))
-    return True
+    return now
 
 
 def _post_values(escalation_id: str, post: PostRef, at: datetime) -> dict[str, Any]:
@@ -178,9 +179,7 @@ async def _add_post(session: AsyncSession, escalation_id: str, post: PostRef, at
 
 
 class EscalationRepo:
-    def __init__(
-        self, pool: FairPool, write: Callable[[Callable[[], Program[bool]]], Awaitable[bool]], read: Reader
-    ) -> None:
+    def __init__(self, pool: FairPool, write: Writer, read: Reader) -> None:
         """`write` and `read` run programs the store's short way: a press, a click's look at its run's
         escalation, the worker's loads."""
         self._pool = pool
@@ -234,19 +233,11 @@ class EscalationRepo:
             ).all()
             return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
 
-    async def apply(
-        self,
-        esc: Escalation,
-        change: Change,
-        *,
-        actor: str,
-        at: datetime,
-        surfaces: Collection[Surface] = tuple(Surface),
-    ) -> bool:
-        """Compare-and-set on the escalation's version: its new fields, audit event and jobs; False if stale. Taken
-        the short way (a supervisor's press waits for it). `surfaces`: where the escalation's group is pinged (a
-        post recorded since the press read it is looked for there only)."""
-        return await self._write(lambda: apply_change(esc, change, actor=actor, at=at, surfaces=surfaces))
+    async def apply(self, esc: Escalation, change: Change, *, actor: str, at: datetime) -> Escalation | None:
+        """Compare-and-set on the escalation's version: its new fields, audit event and jobs; the escalation as it
+        now is, or None if stale. Taken the short way (a supervisor's press waits for it)."""
+        changed: Escalation | None = await self._write(lambda: apply_change(esc, change, actor=actor, at=at))
+        return changed
 
     def job_write(self, esc: Escalation, change: Change) -> Write:
         """What a job found out (a ping's post, a new tier), written with the job's completion. No version bump:
