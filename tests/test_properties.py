@@ -27,8 +27,10 @@ HOSTILE = st.text(alphabet=string.ascii_letters + "<>&!@^|*_`{}%# ", min_size=1,
 def value_for(field: FieldView, pattern: str | None) -> st.SearchStrategy[str]:
     if field.options:
         return st.sampled_from(field.options)
-    if pattern:
-        return st.from_regex(pattern, fullmatch=True).filter(lambda s: s == s.strip() and "\n" not in s)
+    if pattern:  # a valid value: the pattern's, and no longer than the field takes (a pattern may repeat forever)
+        return st.from_regex(pattern, fullmatch=True).filter(
+            lambda s: s == s.strip() and "\n" not in s and len(s) <= field.max_length
+        )
     simple = {
         "email": st.just("someone@example.org"),
         "url": st.just("https://example.org/x"),
