@@ -287,15 +287,24 @@ class CaseService:
 
     # --- resolution and closing ------------------------------------------------------------------------------
     async def resolve(
-        self, case_id: str, *, actor: str, found: str, changed: str, tell: Escalation | None = None
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        found: str,
+        changed: str,
+        tell: Escalation | None = None,
+        read: Case | None = None,
     ) -> Closure:
         """Resolve the case with what was found and changed; the closure reply and note are rendered, and, when
-        `tell` is the escalation Tier II resolved, sent to its agent (a job, in the same transaction)."""
+        `tell` is the escalation Tier II resolved, sent to its agent (a job, in the same transaction). `read`: the
+        case as the caller has just read it (else it is read here)."""
         if not found.strip():
             raise UserFacingError("Say what was found: the closure reply is written from it.")
         resolution = Resolution(found.strip(), changed.strip())
         for _ in range(3):  # a concurrent change (a link, a status) moves the version: read again and retry
-            case = await self.get(case_id)
+            case = read if read is not None and read.id == case_id else await self.get(case_id)
+            read = None
             closure = self._closure(case, resolution, actor)
             jobs = []
             if tell is not None:

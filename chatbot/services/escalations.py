@@ -269,7 +269,7 @@ class EscalationService:
         case = await self.cases.get(esc.case_id)
         if not case.is_open:
             return esc, None
-        return esc, await self.cases.resolve(case.id, actor=actor, found=found, changed=changed, tell=esc)
+        return esc, await self.cases.resolve(case.id, actor=actor, found=found, changed=changed, tell=esc, read=case)
 
     async def record_work(
         self, escalation_id: str, kind: WorkKind, *, actor: str, reference: str | None, detail: str | None
