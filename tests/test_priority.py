@@ -46,6 +46,33 @@ async def test_an_acks_work_goes_before_work_after_an_ack_each_in_order_of_arriv
     assert gate.waiting == (0, 0)
 
 
+async def test_work_after_an_ack_that_has_waited_long_enough_goes_before_ack_work() -> None:
+    """Never starved: under a steady load of starts, a posted session's ts once waited for ever (and the app grew)."""
+    now = [0.0]
+    gate = PriorityGate(1, later_after=0.1, clock=lambda: now[0])
+    served: list[str] = []
+    await gate.acquire()  # held by this test
+
+    async def use(name: str) -> None:
+        async with gate.admitted():
+            served.append(name)
+
+    context = after_ack_context()
+    loop = asyncio.get_running_loop()
+    waiting = [loop.create_task(use("after 1"), context=context)]
+    await asyncio.sleep(0)
+    now[0] = 0.05
+    waiting += [loop.create_task(use("after 2"), context=context)]
+    waiting += [asyncio.create_task(use(f"ack {i}")) for i in (1, 2, 3)]
+    await asyncio.sleep(0)
+    assert gate.waiting == (3, 2)
+    now[0] = 0.12  # "after 1" has waited 0.12 s, "after 2" 0.07 s
+    gate.release()
+    await asyncio.wait_for(asyncio.gather(*waiting), 5)
+    assert served == ["after 1", "ack 1", "ack 2", "ack 3", "after 2"]
+    assert gate.waiting == (0, 0)
+
+
 async def test_with_nobody_waiting_after_ack_work_goes_straight_in_up_to_the_capacity() -> None:
     gate = PriorityGate(2)
     entered = asyncio.Event()

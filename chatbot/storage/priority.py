@@ -3,16 +3,22 @@
 Measured on PostgreSQL at 50 agents: three in five statements ran after the ack (a session message's newest-wins
 check, storing a posted message's ts), and every click's save queued behind them for a connection, 45 ms at the
 median. Work after the ack marks itself (`after_ack_context`, set where the surfaces start their background tasks;
-a task inherits it from the task that started it), and the gate lets it in only when nothing on an ack's way is
-waiting. Within each class the order is the order of arrival (a fair semaphore, as gate.py explains).
+a task inherits it from the task that started it), and the gate lets it in before ack work once it has waited
+`LATER_AFTER` seconds. Not never: under a steady load of starts (bench_slack --memory-runs, 50 in flight) there
+always was ack work waiting, so storing each posted session's ts waited for ever and the waiting tasks grew the app
+by 12 kB a run (1.3 GB after 100,000 runs on PostgreSQL); a fixed share (one place in five) halved that, since
+such work was a third of the statements. A bound on the wait holds whatever the mix: when work after the ack
+backs up, acks slow down, which slows whoever sends them. Within each class the order is the order of arrival
+(a fair semaphore, as gate.py explains).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 AFTER_ACK: contextvars.ContextVar[bool] = contextvars.ContextVar("after_ack", default=False)
@@ -25,13 +31,22 @@ def after_ack_context() -> contextvars.Context:
     return context
 
 
-class PriorityGate:
-    """A semaphore of `capacity` whose waiters on an ack's way are admitted before those after an ack."""
+LATER_AFTER = 0.1  # seconds work after an ack waits at most before it goes ahead of ack work
 
-    def __init__(self, capacity: int) -> None:
+
+class PriorityGate:
+    """A semaphore of `capacity` whose waiters on an ack's way are admitted before those after an ack, unless one
+    of those has waited `later_after` seconds (so work after an ack is never starved)."""
+
+    def __init__(
+        self, capacity: int, *, later_after: float = LATER_AFTER, clock: Callable[[], float] | None = None
+    ) -> None:
         self._free = capacity
         self._first: deque[asyncio.Future[None]] = deque()  # on an ack's way
         self._later: deque[asyncio.Future[None]] = deque()  # after an ack
+        self._since: dict[asyncio.Future[None], float] = {}  # when each waiter after an ack began to wait
+        self._later_after = later_after
+        self._clock = clock or time.monotonic
 
     @asynccontextmanager
     async def admitted(self) -> AsyncIterator[None]:
@@ -52,6 +67,8 @@ class PriorityGate:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue = self._later if later else self._first
         queue.append(waiter)
+        if later:
+            self._since[waiter] = self._clock()
         try:
             await waiter
         except asyncio.CancelledError:
@@ -60,9 +77,12 @@ class PriorityGate:
             elif waiter in queue:  # a release may have dropped it already
                 queue.remove(waiter)
             raise
+        finally:
+            self._since.pop(waiter, None)
 
     def release(self) -> None:
-        for queue in (self._first, self._later):
+        overdue = bool(self._later) and self._clock() - self._since.get(self._later[0], 0.0) >= self._later_after
+        for queue in (self._later, self._first) if overdue else (self._first, self._later):
             while queue:
                 waiter = queue.popleft()
                 if not waiter.done():
