@@ -1,10 +1,11 @@
-"""What every click does to the database, the short way: the save (compare-and-set and its audit event, in one
-round trip) and, when the run is not in this process's memory, reading it.
+"""The short way to the database for what an ack waits for: programs (programs.py: a click's save, a run's start,
+an escalation's change, a case's) and reading a run that is not in this process's memory.
 
-Through SQLAlchemy the save took four round trips (BEGIN, UPDATE, INSERT, COMMIT), each an await and, on SQLite, a
-hop to aiosqlite's thread; it was the largest cost of a click after HTTP itself. Reading a run cost about 500 µs
-of CPU through SQLAlchemy's Core on either database. Only these two statements take the short way; everything else
-(escalations included) goes through SQLAlchemy.
+Through SQLAlchemy a click's save took four round trips (BEGIN, UPDATE, INSERT, COMMIT), each an await and, on
+SQLite, a hop to aiosqlite's thread; it was the largest cost of a click after HTTP itself. Reading a run cost about
+500 µs of CPU through SQLAlchemy's Core on either database. (A click's save was once hand-written here; as a program
+it is the same one statement on PostgreSQL and costs the same, measured side by side, so run_writes.save_run is its
+one source.)
 
 On SQLite they run on a plain sqlite3 connection on the event loop's own thread (sqlite_inline.py says why, and
 how waiting for a lock still never blocks the loop).
@@ -12,9 +13,9 @@ how waiting for a lock still never blocks the loop).
 On PostgreSQL they run on a pool of asyncpg's own: checking a connection out of SQLAlchemy's async pool
 and back took three greenlet switches, about 150 µs of CPU of the 270 µs a save cost. asyncpg's pool is asked not
 to reset a connection on release (its default costs a round trip: advisory unlocks, CLOSE ALL, UNLISTEN, RESET
-ALL), which these single autocommitted statements never need; a gate in front of it (priority.py) lets what an ack
-waits for go first, and otherwise keeps it first come, first served. A connection goes back to the pool without
-the statement's caller waiting for it (`_give_back`).
+ALL), which these writes never need (asyncpg rolls back an open transaction first anyway); a gate in front of it
+(priority.py) lets what an ack waits for go first, and otherwise keeps it first come, first served. A connection
+goes back to the pool without the statement's caller waiting for it (`_give_back`).
 """
 
 from __future__ import annotations
@@ -29,16 +30,14 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from chatbot.domain.run import RunStatus
 from chatbot.storage.db import driver_params
 from chatbot.storage.gate import FairPool
 from chatbot.storage.priority import PriorityGate
-from chatbot.storage.programs import Abort, Program, read_on_sqlite, run_on_sqlalchemy, run_on_sqlite, sqlite_time
+from chatbot.storage.programs import Abort, Program, read_on_sqlite, run_on_sqlalchemy, run_on_sqlite
 from chatbot.storage.programs_pg import read_on_asyncpg, run_on_asyncpg
-from chatbot.storage.records import RunOutcome, RunRecord
-from chatbot.storage.run_writes import SAVE_RUN, SAVED_COLUMNS
+from chatbot.storage.records import RunRecord
 from chatbot.storage.sqlite_inline import InlineSqlite
-from chatbot.storage.tables import audit_events, runs
+from chatbot.storage.tables import runs
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -49,33 +48,13 @@ PG_IDLE_SECONDS = 300.0  # connections idle this long are closed, as SQLAlchemy'
 
 # Column lists come from the table definitions, so the short way cannot drift from the schema.
 RUN_COLUMNS: tuple[str, ...] = tuple(column.name for column in runs.columns)
-# What a save writes (run_writes.SAVED_COLUMNS, in order); updated_at is also the audit event's time. How the run
-# ended (for the digest) is written by every save: set when it finishes, cleared when Back or Restart leaves the end.
-assert set(SAVED_COLUMNS) <= set(RUN_COLUMNS)
-_AUDIT_COLUMNS = ("run_id", "at", "actor", "action", "detail_json")
-# A click's event fills all but the id (the database's) and case_id (a case's own events have it; a click's is the
-# run's, through runs.case_id).
-assert {*_AUDIT_COLUMNS, "id", "case_id"} == {c.name for c in audit_events.columns}
-_SAVED = len(SAVED_COLUMNS)
-_PG_SET = ", ".join(f"{name} = ${i}" for i, name in enumerate(SAVED_COLUMNS, start=3))
-_PG_SAVE = f"""
-WITH saved AS (
-    UPDATE runs SET {_PG_SET}
-    WHERE id = $1 AND version = $2
-    RETURNING id
-)
-INSERT INTO audit_events ({", ".join(_AUDIT_COLUMNS)})
-SELECT id, ${3 + SAVED_COLUMNS.index("updated_at")}, ${_SAVED + 3}, ${_SAVED + 4}, ${_SAVED + 5} FROM saved
-"""
 _PG_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = $1"
 _SQLITE_GET = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?"
-_SQLITE_UPDATE = SAVE_RUN.sqlite
-_SQLITE_AUDIT = f"INSERT INTO audit_events ({', '.join(_AUDIT_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:
-    """Nothing to undo on release: the save is one autocommitted statement (asyncpg rolls back an open
-    transaction before calling this anyway)."""
+    """Nothing to undo on release: programs leave no session state (asyncpg rolls back an open transaction
+    before calling this anyway)."""
 
 
 def _utc(value: datetime | str, sqlite: bool) -> datetime:
@@ -96,7 +75,8 @@ def _run_record(row: tuple[Any, ...], *, sqlite: bool = False) -> RunRecord:
 
 
 class HotPath:
-    """`save(...)` and `get_run(id)`; `enabled` is False for in-memory SQLite, which only SQLAlchemy can reach."""
+    """`write(make)`, `read(make)` and `get_run(id)`; `enabled` is False for in-memory SQLite, which only SQLAlchemy
+    can reach."""
 
     def __init__(self, pool: FairPool, pg_pool_size: int = PG_SAVE_POOL_SIZE) -> None:
         self.pool = pool
@@ -115,31 +95,6 @@ class HotPath:
         self._giving_back: set[asyncio.Task[None]] = set()
         if self.enabled and self.dialect == "sqlite":
             self._sqlite = InlineSqlite(database)
-
-    async def save(
-        self,
-        run_id: str,
-        expected: int,
-        state_json: str,
-        version: int,
-        status: str,
-        at: datetime,
-        actor: str,
-        action: str,
-        detail_json: str,
-        outcome: RunOutcome | None = None,
-    ) -> bool:
-        """True if the run was at `expected` and is now saved with its audit row, else False. `outcome`: where a
-        finished run ended; a run that is not active any more gets `at` as its end time."""
-        ended = at if status != RunStatus.ACTIVE.value else None
-        end = (outcome.kind, outcome.playbook, outcome.step) if outcome is not None else (None, None, None)
-        if self.dialect == "postgresql":
-            args_pg = (run_id, expected, state_json, version, status, at, *end, ended, actor, action, detail_json)
-            result = await self._in_pg(_PG_SAVE, lambda connection: connection.execute(_PG_SAVE, *args_pg))
-            return str(result).endswith(" 1")
-        stamp = sqlite_time(at)
-        saved = (state_json, version, status, stamp, *end, stamp if ended else None)
-        return await self._in_sqlite(_SQLITE_UPDATE, _sqlite_save, run_id, expected, saved, actor, action, detail_json)
 
     async def write(self, make: Callable[[], Program[T]]) -> T:
         """Run the program `make()` builds as one transaction, the short way (or through SQLAlchemy where no other
@@ -236,31 +191,6 @@ class HotPath:
             self._pg = None
         if self._sqlite is not None:
             self._sqlite.close()
-
-
-def _sqlite_save(
-    connection: sqlite3.Connection,
-    run_id: str,
-    expected: int,
-    saved: tuple[Any, ...],  # SAVED_COLUMNS' values
-    actor: str,
-    action: str,
-    detail_json: str,
-) -> bool:
-    connection.execute("BEGIN IMMEDIATE")  # the write lock up front, so that this is where a busy database says so
-    try:
-        cursor = connection.execute(_SQLITE_UPDATE, (*saved, run_id, expected))
-        if cursor.rowcount != 1:
-            connection.execute("ROLLBACK")
-            return False
-        at = saved[SAVED_COLUMNS.index("updated_at")]
-        connection.execute(_SQLITE_AUDIT, (run_id, at, actor, action, detail_json))
-        connection.execute("COMMIT")
-        return True
-    except BaseException:
-        if connection.in_transaction:  # a refused COMMIT leaves it open; the caller may run the whole save again
-            connection.execute("ROLLBACK")
-        raise
 
 
 def _sqlite_get(connection: sqlite3.Connection, run_id: str) -> tuple[Any, ...] | None:

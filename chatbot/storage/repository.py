@@ -224,10 +224,6 @@ class Store:
         where a finished run ended (kept for the digest; every save writes it, so Back or Restart clears it).
         """
         at = _aware(at)
-        if escalation is None and not jobs and move is None and self._hot.enabled:  # every plain click
-            return await self._hot.save(
-                run_id, expected_version, state_json, version, status, at, actor, action, to_json(detail), outcome
-            )
         ended = status != RunStatus.ACTIVE.value
         saved = run_writes.saved_values(state_json, version, status, at, outcome, ended)
         return await self._hot.write(
