@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, text
@@ -144,10 +144,12 @@ def statement(sql: str, *, returns_row: bool = False, returns_rows: bool = False
     return Statement(sql, numbered, returns_row, returns_rows)
 
 
+@lru_cache(maxsize=512)
 def guard(sql: str) -> Statement:
     """A compare-and-set: `UPDATE table SET ... WHERE ...` (one WHERE, nothing after it, `?` placeholders) that
     changes one row or none. Its result is the count of rows it changed; a program that is sent anything but 1
-    must yield nothing more (see the module's docstring)."""
+    must yield nothing more (see the module's docstring). Cached: presses and case changes build theirs per call,
+    from a few shapes."""
     match = _GUARD.match(sql)
     if match is None:
         raise ValueError(f"a guard is 'UPDATE table SET ... WHERE ...' with one WHERE: {sql!r}")

@@ -230,10 +230,12 @@ async def run_on_asyncpg(connection: asyncpg.Connection, make: Callable[[], Prog
                 op = program.send(result)
             except StopIteration as done:
                 outcome = done.value
-                if pending:
-                    guarded = any(o.statement.guarded is not None for o in pending)
-                    if not guarded and len(_statements(pending)) > 1:  # one statement is atomic; two are not
+                if pending and not any(o.statement.guarded is not None for o in pending):
+                    statements = _statements(pending)
+                    if len(statements) > 1:  # one statement is atomic; two are not
                         await begin()
+                    await _send(connection, statements)
+                elif pending:  # one statement (_fits saw to it)
                     failed = await flushed()
                     if failed is not None:
                         outcome = _replayed(make, sent, *failed)
