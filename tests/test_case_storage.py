@@ -93,6 +93,16 @@ async def test_numbers_count_up_per_prefix_and_year_and_look_like_ts_2026_000001
     assert await counter(store, "CLV", 2027) == 1
 
 
+async def test_opening_gives_the_case_as_it_is_stored_with_its_ticket_link(store):
+    details = {"gold_id": "5f2a", "browser": "Chrome 131"}
+    opened = await store.cases.open(new(ticket="482913", details=details), actor=AGENT, at=T0)
+    assert opened == await store.cases.get(opened.id)
+    assert [(link.kind, link.ref, link.actor) for link in opened.links] == [(LinkKind.TICKET, "482913", AGENT)]
+    assert opened.details == details
+    plain = await store.cases.open(new(), actor=AGENT, at=T0)
+    assert plain == await store.cases.get(plain.id) and plain.links == ()
+
+
 async def test_two_hundred_cases_opened_at_once_on_two_replicas_get_numbers_1_to_200(store, replica):
     replicas = (store, replica)
     opened = await asyncio.gather(
@@ -127,8 +137,9 @@ async def test_prefixes_and_years_opened_at_once_count_separately(store, replica
 
 async def test_apply_is_a_compare_and_set_a_stale_version_changes_nothing(store):
     opened = await store.cases.open(new(), actor=AGENT, at=T0)
-    assert await store.cases.apply(opened, worked_at_tier1(opened), actor=AGENT, at=T0 + timedelta(minutes=1))
+    moved = await store.cases.apply(opened, worked_at_tier1(opened), actor=AGENT, at=T0 + timedelta(minutes=1))
     now = await store.cases.get(opened.id)
+    assert moved == now  # the case as it now is, without reading it again
     assert (now.status, now.version, now.updated_at) == (CaseStatus.TIER1, 1, T0 + timedelta(minutes=1))
 
     # `opened` is version 0: a change computed from it is refused, with its event and its jobs.
@@ -141,7 +152,7 @@ async def test_apply_is_a_compare_and_set_a_stale_version_changes_nothing(store)
         resolution=Resolution("found", "changed"),
         jobs=[timer],
     )
-    assert stale is False
+    assert stale is None
     after = await store.cases.get(opened.id)
     assert after == now
     assert [e.action for e in await store.cases.timeline(opened.id)] == ["case.opened", "case.tier1"]
@@ -154,9 +165,9 @@ async def test_two_replicas_changing_the_same_version_at_once_one_wins(store, re
         store.cases.apply(opened, escalated(opened), actor=TIER2, at=T0 + timedelta(minutes=1)),
         replica.cases.apply(opened, worked_at_tier1(opened), actor=AGENT, at=T0 + timedelta(minutes=1)),
     )
-    assert sorted(results) == [False, True]
+    [winner] = [r for r in results if r is not None]
     after = await store.cases.get(opened.id)
-    assert after.version == 1
+    assert after.version == 1 and after == winner
     assert after.status == (CaseStatus.ESCALATED if results[0] else CaseStatus.TIER1)
     assert len(await store.cases.timeline(opened.id)) == 2  # opened, and the winner's change only
 
@@ -253,16 +264,18 @@ async def test_a_runs_start_is_on_its_cases_timeline_and_the_run_is_listed(store
 async def test_resolution_round_trips_and_reopening_clears_it(store):
     c = await store.cases.open(new(), actor=AGENT, at=T0)
     done = T0 + timedelta(hours=1)
-    assert await store.cases.apply(
+    written = await store.cases.apply(
         c, resolve(c, done, 2), actor=TIER2, at=done, resolution=Resolution("a stale roster", "re-synced it")
     )
     resolved = await store.cases.get(c.id)
+    assert written == resolved
     assert resolved.status == CaseStatus.RESOLVED
     assert resolved.resolution == Resolution("a stale roster", "re-synced it")
     assert (resolved.resolved_at, resolved.close_due, resolved.closed_at) == (done, done + timedelta(days=2), None)
 
-    assert await store.cases.apply(resolved, reopen(resolved), actor=AGENT, at=done + timedelta(hours=1))
+    reopened = await store.cases.apply(resolved, reopen(resolved), actor=AGENT, at=done + timedelta(hours=1))
     again = await store.cases.get(c.id)
+    assert reopened == again
     assert (again.status, again.resolution, again.resolved_at, again.close_due, again.closed_at) == (
         CaseStatus.TIER1,
         None,

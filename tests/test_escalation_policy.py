@@ -26,6 +26,7 @@ from chatbot.domain.escalation_policy import (
     Targets,
     act,
     allowed_actions,
+    applied,
     initial_jobs,
     ping_delivered,
     should_ping,
@@ -137,11 +138,14 @@ def test_rules_hold_over_any_sequence(steps: list[Step], surfaces: tuple[Surface
             action = list(EscalationAction)[arg]
             if action not in allowed_actions(esc.status):
                 with pytest.raises(ActionRefused):
-                    act(esc, action, actor="U2", reason="why", now=now)
+                    act(esc, action, actor="U2", reason="why", now=now, surfaces=surfaces)
                 continue
             was_final = esc.status.final
-            change = act(esc, action, actor="U2", reason="why", now=now)
+            change = act(esc, action, actor="U2", reason="why", now=now, surfaces=surfaces)
             assert not was_final, "a returned or resolved escalation allows nothing more"
+            updated = {j.payload["surface"] for j in change.jobs if j.kind == JobKind.PING_UPDATE}
+            assert updated == {s.value for s in surfaces}, "a press updates the ping wherever it is or may be"
+            assert applied(esc, change, now) == replace(apply(esc, change, bump=True), updated_at=now)
             esc = apply(esc, change, bump=True)
             pending.extend(change.jobs)
         per_surface = {}
@@ -161,7 +165,7 @@ def test_a_timer_for_a_tier_already_reached_does_nothing() -> None:
 def test_acknowledging_tells_the_agent_updates_every_ping_and_the_session() -> None:
     posts = {s: PostRef(s, "C", "1") for s in (Surface.SLACK, Surface.TEAMS)}
     esc = replace(escalation(), tier=0, posts=posts)
-    change = act(esc, EscalationAction.ACKNOWLEDGE, actor="U2", reason=None, now=T0)
+    change = act(esc, EscalationAction.ACKNOWLEDGE, actor="U2", reason=None, now=T0, surfaces=[Surface.SLACK])
     kinds = sorted((j.kind.value, j.payload["surface"]) for j in change.jobs)
     assert kinds == [
         ("notify_agent", "slack"),
@@ -172,16 +176,24 @@ def test_acknowledging_tells_the_agent_updates_every_ping_and_the_session() -> N
     assert change.status == EscalationStatus.ACKNOWLEDGED and change.handled_by == "U2"
 
 
+def test_a_press_updates_the_ping_on_a_surface_of_its_group_it_was_not_seen_posted_on() -> None:
+    """Read before the Teams post was recorded: the Teams ping is updated too (a no-op if it never gets posted)."""
+    esc = replace(escalation(), tier=0, posts={Surface.SLACK: PostRef(Surface.SLACK, "C", "1")})
+    change = act(esc, EscalationAction.CLAIM, actor="U2", reason=None, now=T0, surfaces=[Surface.SLACK, Surface.TEAMS])
+    updated = [j.payload["surface"] for j in change.jobs if j.kind == JobKind.PING_UPDATE]
+    assert updated == ["slack", "teams"]
+
+
 def test_an_escalation_by_hand_has_no_session_to_update() -> None:
     esc = replace(escalation(agent=False), tier=0, posts={Surface.SLACK: PostRef(Surface.SLACK, "C", "1")})
-    change = act(esc, EscalationAction.RESOLVE, actor="U2", reason=None, now=T0)
+    change = act(esc, EscalationAction.RESOLVE, actor="U2", reason=None, now=T0, surfaces=[Surface.SLACK])
     assert [j.kind for j in change.jobs] == [JobKind.PING_UPDATE, JobKind.NOTIFY_AGENT]
 
 
 def test_returning_keeps_the_reason_and_is_final() -> None:
     esc = replace(escalation(), tier=0)
-    change = act(esc, EscalationAction.RETURN, actor="U2", reason="  IDs swapped  ", now=T0)
+    change = act(esc, EscalationAction.RETURN, actor="U2", reason="  IDs swapped  ", now=T0, surfaces=[Surface.SLACK])
     assert change.note == "IDs swapped" and change.status == EscalationStatus.RETURNED
     assert allowed_actions(EscalationStatus.RETURNED) == () and allowed_actions(EscalationStatus.RESOLVED) == ()
     with pytest.raises(ActionRefused):
-        act(apply(esc, change, bump=True), EscalationAction.RESOLVE, actor="U2", reason=None, now=T0)
+        act(apply(esc, change, bump=True), EscalationAction.RESOLVE, actor="U2", reason=None, now=T0, surfaces=[])

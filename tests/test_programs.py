@@ -13,15 +13,20 @@ from sqlalchemy.exc import IntegrityError
 
 from chatbot.domain.case import CaseStatus
 from chatbot.domain.case_policy import run_resolved
+from chatbot.domain.escalation import EscalationAction, EscalationKind, Handoff, NewEscalation, Priority, Surface
+from chatbot.domain.escalation_policy import act
 from chatbot.storage import create_engine, run_writes
 from chatbot.storage.db import driver_params
+from chatbot.storage.escalations import _BY_ID as BY_ID
+from chatbot.storage.escalations import _load as load_escalations
+from chatbot.storage.escalations import apply_change, escalation_values
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import HotPath
 from chatbot.storage.migrate import upgrade
 from chatbot.storage.programs import Abort, Op, Program, ProgramError, guard, insert_op, statement
-from chatbot.storage.programs_pg import run_on_asyncpg
+from chatbot.storage.programs_pg import read_on_asyncpg, run_on_asyncpg
 from chatbot.storage.run_writes import CaseMove, NewCase, NewRun
-from chatbot.storage.tables import case_links, cases
+from chatbot.storage.tables import case_links, cases, escalations
 from tests.conftest import PG_URL
 
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -419,6 +424,45 @@ async def test_on_postgresql_a_run_that_ends_and_resolves_its_case_is_saved_in_o
         assert len(sent) == 1, sent
         assert await connection.fetchval("SELECT count(*) FROM audit_events") == 4
         assert await connection.fetchval("SELECT version FROM cases WHERE id = $1", new_case.id) == 1
+    finally:
+        await connection.close()
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_press_on_a_ping_is_one_round_trip(db_url: str) -> None:
+    """A supervisor's press waits for its write: the compare-and-set, its jobs and audit event are one statement."""
+    await upgrade(db_url)
+    engine = create_engine(db_url)
+    connection = await asyncpg.connect(**driver_params(engine))
+    sent: list[str] = []
+    connection.add_query_logger(lambda logged: sent.append(logged.query))
+    new = NewEscalation("e" * 32, EscalationKind.MANUAL, "ts", Priority.NORMAL, "s", Handoff("s"), "U1")
+
+    def create() -> Program[None]:
+        yield insert_op(escalations, escalation_values(new, AT))
+
+    try:
+        await run_on_asyncpg(connection, create)
+        [esc] = await read_on_asyncpg(connection, lambda: load_escalations(BY_ID, new.id))
+        press = act(esc, EscalationAction.CLAIM, actor="U2", reason=None, now=AT, surfaces=[Surface.SLACK])
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        sent.clear()
+        claimed = await run_on_asyncpg(connection, lambda: apply_change(esc, press, actor="U2", at=AT))
+        await asyncio.sleep(0)
+        assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE escalations"), sent
+        [stored] = await read_on_asyncpg(connection, lambda: load_escalations(BY_ID, new.id))
+        assert claimed == stored and (stored.status.value, stored.handled_by, stored.version) == ("claimed", "U2", 1)
+        jobs = await connection.fetch("SELECT kind FROM jobs WHERE escalation_id = $1 ORDER BY id", new.id)
+        assert [j["kind"] for j in jobs] == ["ping_update", "notify_agent"]
+        # Pressed again from the same (now stale) ping: nothing is written, still one round trip.
+        await asyncio.sleep(0)
+        sent.clear()
+        assert await run_on_asyncpg(connection, lambda: apply_change(esc, press, actor="U2", at=AT)) is None
+        await asyncio.sleep(0)
+        assert len(sent) == 1, sent
+        assert await connection.fetchval("SELECT count(*) FROM jobs") == 2
     finally:
         await connection.close()
         await engine.dispose()

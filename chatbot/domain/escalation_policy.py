@@ -9,7 +9,7 @@ it). Surfaces only render what this allows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chatbot.domain.errors import UserFacingError
@@ -134,8 +134,21 @@ def _agent_jobs(esc: Escalation, now: datetime) -> list[NewJob]:
     return [delivery(JobKind.SESSION_UPDATE, esc.agent.surface, esc.id, now)]
 
 
-def act(esc: Escalation, action: EscalationAction, *, actor: str, reason: str | None, now: datetime) -> Change:
-    """A group member acknowledges, claims, returns or resolves; ActionRefused if the status does not allow it."""
+def act(
+    esc: Escalation,
+    action: EscalationAction,
+    *,
+    actor: str,
+    reason: str | None,
+    now: datetime,
+    surfaces: Iterable[Surface],
+) -> Change:
+    """A group member acknowledges, claims, returns or resolves; ActionRefused if the status does not allow it.
+
+    The ping is updated on every surface it was or may be posted on (`surfaces`: its group's), not only those it
+    was posted on when read: a post recorded meanwhile is then updated by that job, which reads the escalation when
+    it runs (one recorded after this change commits queues its own update: see storage's `job_write`). A surface
+    with no post yet makes its update a no-op."""
     if esc.status not in ALLOWED[action]:
         raise ActionRefused(f"This escalation is already {esc.status.value}.")
     handled_by = None
@@ -144,7 +157,8 @@ def act(esc: Escalation, action: EscalationAction, *, actor: str, reason: str | 
     ):
         handled_by = actor
     note = (reason or "").strip() if action == EscalationAction.RETURN else None
-    jobs = [delivery(JobKind.PING_UPDATE, surface, esc.id, now) for surface in esc.posts]
+    pinged = [*esc.posts, *(s for s in surfaces if s not in esc.posts)]
+    jobs = [delivery(JobKind.PING_UPDATE, surface, esc.id, now) for surface in pinged]
     notice_surface = esc.agent.surface if esc.agent is not None else Surface.SLACK
     jobs.append(
         delivery(JobKind.NOTIFY_AGENT, notice_surface, esc.id, now, action=action.value, actor=actor, reason=note)
@@ -158,6 +172,22 @@ def act(esc: Escalation, action: EscalationAction, *, actor: str, reason: str | 
         jobs=tuple(jobs),
         acknowledged=esc.status == OPEN,  # the first press by a member, whichever it is, stops the timers
         closed=AFTER[action].final,
+    )
+
+
+def applied(esc: Escalation, change: Change, at: datetime) -> Escalation:
+    """The escalation as `change`, written at `at` with its compare-and-set, leaves it. What the worker writes
+    without moving the version (a ping's post, the tier pinged) is as it was read, but for the change's own."""
+    posts = {**esc.posts, change.post.surface: change.post} if change.post is not None else esc.posts
+    return replace(
+        esc,
+        status=change.status if change.status is not None else esc.status,
+        tier=change.tier if change.tier is not None else esc.tier,
+        handled_by=change.handled_by if change.handled_by is not None else esc.handled_by,
+        note=change.note if change.note is not None else esc.note,
+        version=esc.version + 1,
+        updated_at=at,
+        posts=posts,
     )
 
 

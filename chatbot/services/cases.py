@@ -310,8 +310,9 @@ class CaseService:
             if tell is not None:
                 update = AgentUpdate(actor, case.number, reply=closure.reply, note=closure.note)
                 jobs.append(agent_update_job(tell, update, self.clock()))
-            if await self._resolve(case, actor, resolution, jobs):
-                return replace(closure, case=await self.get(case.id))
+            resolved = await self._resolve(case, actor, resolution, jobs)
+            if resolved is not None:
+                return replace(closure, case=resolved)
         raise StaleCase()
 
     def _closure(self, case: Case, resolution: Resolution, actor: str) -> Closure:
@@ -328,7 +329,7 @@ class CaseService:
         note = self.renderer.render_file(CASE_CLOSURE_NOTE, ctx)
         return Closure(case, reply, note)
 
-    async def _resolve(self, case: Case, actor: str, resolution: Resolution, jobs: list[NewJob]) -> bool:
+    async def _resolve(self, case: Case, actor: str, resolution: Resolution, jobs: list[NewJob]) -> Case | None:
         now = self.clock()
         change = resolve(case, now, self.config.cases.close_after_days)
         if change.close_due is not None:  # closes by itself after the quiet days, unless reopened
@@ -374,9 +375,10 @@ class CaseService:
         }
 
     async def _apply(self, case: Case, change: CaseChange, actor: str, detail: dict[str, Any] | None = None) -> Case:
-        if not await self.store.cases.apply(case, change, actor=actor, at=self.clock(), detail=detail):
+        changed = await self.store.cases.apply(case, change, actor=actor, at=self.clock(), detail=detail)
+        if changed is None:
             raise StaleCase()
-        return await self.get(case.id)
+        return changed
 
 
 def agent_update_job(esc: Escalation, update: AgentUpdate, now: datetime) -> NewJob:

@@ -245,11 +245,11 @@ class EscalationService:
     async def act(
         self, escalation_id: str, action: str, *, actor: str, version: int, reason: str | None = None
     ) -> Escalation:
-        esc, _group = await self.check_member(escalation_id, actor)
+        esc, group = await self.check_member(escalation_id, actor)
         if esc.version != version:
             raise StaleEscalation()
         now = self.clock()
-        change = policy_act(esc, EscalationAction(action), actor=actor, reason=reason, now=now)
+        change = policy_act(esc, EscalationAction(action), actor=actor, reason=reason, now=now, surfaces=group.surfaces)
         updated = await self.store.escalations.apply(esc, change, actor=actor, at=now)
         if updated is None:
             raise StaleEscalation()

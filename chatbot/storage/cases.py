@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseStatus, LinkKind, Resolution
@@ -13,8 +15,8 @@ from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, guard, insert_op, statement
-from chatbot.storage.rows import Joined, Plain, audit_values, to_json
-from chatbot.storage.run_writes import NewCase, next_number, open_case
+from chatbot.storage.rows import Joined, Plain, audit_values
+from chatbot.storage.run_writes import NewCase, OpenedCase, case_values, next_number, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
     CaseLinkRow,
@@ -50,6 +52,15 @@ def _case(row: CaseRow, links: Sequence[CaseLinkRow] = ()) -> Case:
         resolution=Resolution(**resolution) if resolution else None,
         links=tuple(CaseLink(LinkKind(r.kind), r.ref, r.label, r.actor, r.created_at) for r in links),
     )
+
+
+def _written(case: Case, values: dict[str, Any], resolution: Resolution | None) -> Case:
+    """`case` as its row is once `values` (run_writes.case_values, and the version) are written over it: the
+    compare-and-set on its version saw the row as `case` has it, so nothing else of the row moved (its links, a
+    table of their own, are as they were read)."""
+    dates = {name: values[name] for name in ("updated_at", "resolved_at", "closed_at", "close_due") if name in values}
+    kept = resolution if "resolution_json" in values else case.resolution
+    return replace(case, status=CaseStatus(values["status"]), version=values["version"], resolution=kept, **dates)
 
 
 _CASES = Plain(CaseRow.__table__)  # type: ignore[arg-type]
@@ -103,10 +114,9 @@ class CaseRepo:
         """Open a case on its own (`/case new`): numbered by one atomic increment of its prefix's counter, so two
         replicas opening cases at once never get the same number (run_writes.next_number, as a run's start does)."""
         counter = await self._write(lambda: next_number(new.prefix, new.year))
-        await self._write(lambda: open_case(new, counter, actor=actor, at=at))
-        found = await self.get(new.id)
-        assert found is not None
-        return found
+        opened: OpenedCase = await self._write(lambda: open_case(new, counter, actor=actor, at=at))
+        links = [SimpleNamespace(**opened.link)] if opened.link is not None else []
+        return _case(SimpleNamespace(**opened.row), links)  # type: ignore[arg-type]  # as it reads them back
 
     async def get(self, case_id: str) -> Case | None:
         found: Case | None = await self._read(lambda: _one_case(_BY_ID, case_id))
@@ -136,17 +146,10 @@ class CaseRepo:
         detail: dict[str, Any] | None = None,
         resolution: Resolution | None = None,
         jobs: Sequence[NewJob] = (),
-    ) -> bool:
-        """Compare-and-set on the case's version: its new status, its audit event and follow-up jobs; False if
-        someone changed it first."""
-        values: dict[str, Any] = {"status": change.status.value, "version": case.version + 1, "updated_at": at}
-        for name in ("resolved_at", "closed_at", "close_due"):
-            if getattr(change, name) is not None:
-                values[name] = getattr(change, name)
-        if resolution is not None:
-            values["resolution_json"] = to_json({"found": resolution.found, "changed": resolution.changed})
-        if change.clear_resolution:
-            values.update(resolved_at=None, closed_at=None, close_due=None, resolution_json=None)
+    ) -> Case | None:
+        """Compare-and-set on the case's version: its new status, its audit event and follow-up jobs. The case as it
+        now is, or None if someone changed it first."""
+        values = {**case_values(change, at, resolution), "version": case.version + 1}
         sets = ", ".join(f"{name} = ?" for name in values)
         compare_and_set = guard(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
         event = case_event(case.id, at, actor, change.action, {"status": change.status.value, **(detail or {})})
@@ -159,7 +162,7 @@ class CaseRepo:
             return True
 
         changed: bool = await self._write(write)
-        return changed
+        return _written(case, values, resolution) if changed else None
 
     async def link(
         self, case_id: str, kind: LinkKind, ref: str, *, label: str | None, actor: str, at: datetime, action: str

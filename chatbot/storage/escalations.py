@@ -20,7 +20,7 @@ from chatbot.domain.escalation import (
     Priority,
     Surface,
 )
-from chatbot.domain.escalation_policy import Change, delivery
+from chatbot.domain.escalation_policy import Change, applied, delivery
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
@@ -117,7 +117,12 @@ _VERSION = statement("SELECT version FROM escalations WHERE id = ?", returns_row
 
 def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -> Program[Escalation | None]:
     """The escalation's change as a program (programs.py): compare-and-set on its version, its post, jobs and audit
-    event; the escalation as it now is, or None, rolled back, if someone changed it first."""
+    event, one statement on PostgreSQL; the escalation as the change leaves it, or None, with nothing written, if
+    someone changed it first.
+
+    A ping's post the worker records at the same moment needs no look here: a press updates the ping on every
+    surface its group is on (escalation_policy.act), and the worker's write queues an update when it finds the
+    version moved (`job_write`)."""
     values = {k: v for k, v in _fields(change, at).items() if k != "reescalations"}
     sets = [f"{name} = ?" for name in values]
     if change.reescalated:
@@ -128,21 +133,11 @@ def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -
         raise Abort(None)
     if change.post is not None:
         yield insert_op(escalation_posts, _post_values(esc.id, change.post, at))
-    # Read back after the compare-and-set, in its own statement: it waited for any write holding the row (the worker
-    # saving a ping's post, job_write), so it sees that post, which must then show this change too. The press gets
-    # the escalation as it now is from the same read.
-    [(row, posts)] = _WITH_POSTS.rows((yield Op(_BY_ID, (esc.id,))))
-    now = _escalation(row, posts)  # type: ignore[arg-type]
-    posted_since = [
-        delivery(JobKind.PING_UPDATE, surface, esc.id, at)
-        for surface in now.posts
-        if surface not in esc.posts and (change.post is None or surface != change.post.surface)
-    ]
-    yield from add_jobs_program([*change.jobs, *posted_since], at)
+    yield from add_jobs_program(change.jobs, at)
     detail = {"escalation": esc.id, **({"status": change.status.value} if change.status else {})}
     action = change.audit or "escalation.change"
     yield insert_op(audit_events, audit_values(esc.run_id, at, actor, action, detail, case_id=esc.case_id))
-    return now
+    return applied(esc, change, at)
 
 
 def _post_values(escalation_id: str, post: PostRef, at: datetime) -> dict[str, Any]:
@@ -234,8 +229,8 @@ class EscalationRepo:
             return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
 
     async def apply(self, esc: Escalation, change: Change, *, actor: str, at: datetime) -> Escalation | None:
-        """Compare-and-set on the escalation's version: its new fields, audit event and jobs; the escalation as it
-        now is, or None if stale. Taken the short way (a supervisor's press waits for it)."""
+        """Compare-and-set on the escalation's version: its new fields, audit event and jobs; the escalation as the
+        change leaves it, or None if stale. Taken the short way (a supervisor's press waits for it)."""
         changed: Escalation | None = await self._write(lambda: apply_change(esc, change, actor=actor, at=at))
         return changed
 

@@ -86,6 +86,19 @@ def saved_values(
     return (state_json, version, status, at, *end, at if ended else None)
 
 
+def case_values(change: CaseChange, at: datetime, resolution: Resolution | None) -> dict[str, Any]:
+    """The case columns a change writes (its version aside), however it is guarded."""
+    values: dict[str, Any] = {"status": change.status.value, "updated_at": at}
+    for name in ("resolved_at", "closed_at", "close_due"):
+        if getattr(change, name) is not None:
+            values[name] = getattr(change, name)
+    if resolution is not None:
+        values["resolution_json"] = to_json({"found": resolution.found, "changed": resolution.changed})
+    if change.clear_resolution:
+        values.update(resolved_at=None, closed_at=None, close_due=None, resolution_json=None)
+    return values
+
+
 @cache
 def _move_statement(columns: tuple[str, ...], allowed: int) -> Statement:
     sets = ", ".join(f"{name} = ?" for name in columns)
@@ -96,14 +109,7 @@ def _move_statement(columns: tuple[str, ...], allowed: int) -> Statement:
 def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None) -> Program[bool]:
     """The case's guarded change, its audit event and jobs; its link in any case. True if the status moved."""
     change = move.change
-    values: dict[str, Any] = {"status": change.status.value, "updated_at": at}
-    for name in ("resolved_at", "closed_at", "close_due"):
-        if getattr(change, name) is not None:
-            values[name] = getattr(change, name)
-    if move.resolution is not None:
-        values["resolution_json"] = to_json({"found": move.resolution.found, "changed": move.resolution.changed})
-    if change.clear_resolution:
-        values.update(resolved_at=None, closed_at=None, close_due=None, resolution_json=None)
+    values = case_values(change, at, move.resolution)
     if move.link is not None:
         kind, ref, label = move.link
         link = {"case_id": move.case_id, "kind": kind.value, "ref": ref, "label": label, "actor": actor}
@@ -129,7 +135,19 @@ def next_number(prefix: str, year: int) -> Program[int]:
     return int(row[0])
 
 
-def open_case(new: NewCase, counter: int, *, actor: str, at: datetime) -> Program[str]:
+@dataclass(frozen=True)
+class OpenedCase:
+    """What open_case wrote: the case's row and its ticket's link (column names and values)."""
+
+    row: dict[str, Any]
+    link: dict[str, Any] | None
+
+    @property
+    def number(self) -> str:
+        return str(self.row["number"])
+
+
+def open_case(new: NewCase, counter: int, *, actor: str, at: datetime) -> Program[OpenedCase]:
     """A new case with its number (`counter`, from next_number), ticket link and event."""
     number = str(CaseNumber(new.prefix, new.year, counter))
     details = new.details or {}
@@ -153,13 +171,15 @@ def open_case(new: NewCase, counter: int, *, actor: str, at: datetime) -> Progra
         "close_due": None,
     }
     yield insert_op(cases, values)
+    link = None
     if new.ticket:
         link = {"case_id": new.id, "kind": LinkKind.TICKET.value, "ref": new.ticket, "label": None, "actor": actor}
-        yield insert_op(case_links, {**link, "created_at": at})
+        link["created_at"] = at
+        yield insert_op(case_links, link)
     given = sorted(k for k, v in details.items() if v)  # which details, never their values
     detail = {"number": number, "ticket": new.ticket, "details": given, "status": new.status.value}
     yield insert_op(audit_events, audit_values(None, at, actor, "case.opened", detail, case_id=new.id))
-    return number
+    return OpenedCase(values, link)
 
 
 @dataclass(frozen=True)
@@ -191,7 +211,7 @@ def start_run(
     number = None
     if new_case is not None:
         assert counter is not None, "a new case's number is taken first (next_number)"
-        number = yield from open_case(new_case, counter, actor=actor, at=at)
+        number = (yield from open_case(new_case, counter, actor=actor, at=at)).number
         case_id = new_case.id
     record = RunRecord(
         id=run.run_id,
