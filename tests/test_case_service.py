@@ -276,6 +276,22 @@ async def test_escalations_move_the_case_to_tier2_and_back(w):
     assert ended.status == CaseStatus.CLOSED and ended.resolution == Resolution("Cleared the browser cache", "")
 
 
+async def test_a_case_shown_by_its_number_has_its_own_escalations_and_timeline_only(w):
+    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    other = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="551200")
+    esc = await w.escalation(case.id, case.number)
+    await w.cases.escalation_raised(esc, AGENT)
+    await w.cases.escalation_raised(await w.escalation(other.id, other.number), AGENT)
+    shown = await w.cases.view(f"  {case.number.lower()} ")  # as typed after /case
+    assert shown.case == await w.cases.get(case.id)
+    assert [e.id for e in shown.escalations] == [esc.id]
+    assert shown.timeline == await w.store.cases.timeline(case.id)
+    assert [e.action for e in shown.timeline] == ["case.opened", "escalate", "case.escalated"]
+    assert shown.runs == await w.store.cases.runs_of(case.id)
+    with pytest.raises(UnknownCase, match="There is no case TS-2026-999999"):
+        await w.cases.view("TS-2026-999999")
+
+
 async def test_escalating_a_case_that_just_closed_reopens_it(w):
     case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     await w.run_ended(case.id, "Cleared the browser cache")

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from chatbot.domain.escalation import EscalationKind, Handoff, NewEscalation, Priority
+from chatbot.domain.escalation import EscalationKind, Handoff, NewEscalation, PostRef, Priority, Surface
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.domain.run import RunState, RunStatus
 from chatbot.runtime import open_store
@@ -238,6 +238,17 @@ async def test_cas_save_then_stale_save(store: Store) -> None:
     assert not await _save(store, run_id, expected=0, new=2, state_json="stale")
     assert await store.get_run(run_id) == saved
     assert not await _save(store, new_run_id(), expected=0, new=1)
+
+
+async def test_an_escalation_saved_with_an_answer_is_as_created_says_without_reading_it(store: Store) -> None:
+    run_id = await _new_run(store)
+    esc = NewEscalation(
+        "e" * 32, EscalationKind.ESCALATED, "clever-tier2", Priority.HIGH, "check", Handoff("check", agent="U1"), "U1",
+        run_id=run_id, agent=PostRef(Surface.SLACK, "C0001", "1700000000.000100"), person="julian",
+    )  # fmt: skip
+    at = T0 + timedelta(minutes=1)
+    assert await _save(store, run_id, expected=0, new=1, escalation=esc)
+    assert store.escalations.created(esc, at) == await store.escalations.get(esc.id)
 
 
 async def test_concurrent_cas_exactly_one_wins(store: Store) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from chatbot.config import Config, Procedure
-from chatbot.domain.case import Case, CaseEvent, CaseStatus, LinkKind, Resolution, WorkKind
+from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseStatus, LinkKind, Resolution, WorkKind
 from chatbot.domain.case_policy import (
     ESCALATE_FROM,
     RESOLVE_FROM,
@@ -252,32 +252,32 @@ class CaseService:
         reference: str | None,
         detail: str | None,
         tell: Escalation | None = None,
+        read: Case | None = None,
     ) -> tuple[Case, str]:
         """Record what Tier II did; returns the case and one line for the agent ("Tier II is working with ...").
-        With `tell`, the escalation's agent gets that line too."""
-        case = await self.get(case_id)
+        With `tell`, the escalation's agent gets that line too. `read`: the case as the caller has just read it."""
+        case = read if read is not None and read.id == case_id else await self.get(case_id)
         record_work(case)
         now = self.clock()
         reference = (reference or "").strip() or None
+        link = None
         if reference and kind in (WorkKind.TECH_DEV, WorkKind.PRODUCT_DEV, WorkKind.PARTNER):
-            link = LinkKind.PARTNER if kind == WorkKind.PARTNER else LinkKind.JIRA
-            await self.store.cases.link(
-                case.id, link, reference, label=kind.value, actor=actor, at=now, action="case.linked"
-            )
+            linked = LinkKind.PARTNER if kind == WorkKind.PARTNER else LinkKind.JIRA
+            link = CaseLink(linked, reference, kind.value, actor, now)
         event: dict[str, Any] = {"kind": kind.value, **({"reference": reference} if reference else {})}
         if detail:
             event["detail"] = detail.strip()[:300]
         line = WORK_LABELS[kind] + (f" ({reference})" if reference else "") + (f": {detail.strip()}" if detail else "")
         jobs = [agent_update_job(tell, AgentUpdate(actor, case.number, line=line), now)] if tell else []
         await self.store.cases.record(
-            case.id, actor=actor, at=now, action=f"case.work.{kind.value}", detail=event, jobs=jobs
+            case.id, actor=actor, at=now, action=f"case.work.{kind.value}", detail=event, jobs=jobs, link=link
         )
-        return await self.get(case.id), line
+        return (replace(case, links=(*case.links, link)) if link is not None else case), line
 
-    async def status_update(self, case_id: str, actor: str) -> tuple[Case, str]:
+    async def status_update(self, case_id: str, actor: str, read: Case | None = None) -> tuple[Case, str]:
         """The "we are still on it" reply ("Sometimes these steps can take a bit of time"), naming the work recorded
-        so far; its sending is on the case's timeline."""
-        case = await self.get(case_id)
+        so far; its sending is on the case's timeline. `read`: the case as the caller has just read it."""
+        case = read if read is not None and read.id == case_id else await self.get(case_id)
         record_work(case)
         kinds = [WorkKind(k) for k in await self.store.cases.work_recorded(case.id)]
         work = [CUSTOMER_WORK[k] for k in kinds if k in CUSTOMER_WORK]
@@ -349,12 +349,15 @@ class CaseService:
 
     # --- showing ---------------------------------------------------------------------------------------------
     async def view(self, number: str) -> CaseView:
-        case = await self.by_number(number)
-        escalations, runs, timeline = await self.store.side_by_side(
-            lambda: self.store.escalations.for_case(case.id),
-            lambda: self.store.cases.runs_of(case.id),
-            lambda: self.store.cases.timeline(case.id),
+        key = number.strip().upper()  # as cases are numbered (CaseRepo.by_number)
+        case, escalations, runs, timeline = await self.store.side_by_side(
+            lambda: self.store.cases.by_number(key),
+            lambda: self.store.escalations.for_case(key, by_number=True),
+            lambda: self.store.cases.runs_of(key, by_number=True),
+            lambda: self.store.cases.timeline(key, by_number=True),
         )
+        if case is None:
+            raise UnknownCase(number.strip())
         return CaseView(case, runs, escalations, timeline)
 
     async def open_cases_of(self, owner_id: str) -> list[Case]:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from chatbot.config import Config, Group
-from chatbot.domain.case import WorkKind
+from chatbot.domain.case import Case, WorkKind
 from chatbot.domain.errors import UserFacingError
 from chatbot.domain.escalation import (
     Escalation,
@@ -246,6 +246,11 @@ class EscalationService:
         self, escalation_id: str, action: str, *, actor: str, version: int, reason: str | None = None
     ) -> Escalation:
         esc, group = await self.check_member(escalation_id, actor)
+        return await self._act(esc, group, action, actor=actor, version=version, reason=reason)
+
+    async def _act(
+        self, esc: Escalation, group: Group, action: str, *, actor: str, version: int, reason: str | None = None
+    ) -> Escalation:
         if esc.version != version:
             raise StaleEscalation()
         now = self.clock()
@@ -255,6 +260,16 @@ class EscalationService:
             raise StaleEscalation()
         return updated
 
+    async def _with_case(self, escalation_id: str, actor: str) -> tuple[Escalation, Group, Case | None]:
+        """check_member, with the escalation's case read at the same time (on PostgreSQL one round trip's wait
+        for both: a supervisor's form waits for them)."""
+        if self.cases is None:
+            return (*await self.check_member(escalation_id, actor), None)
+        (esc, group), case = await self.store.side_by_side(
+            lambda: self.check_member(escalation_id, actor), lambda: self.store.cases.of_escalation(escalation_id)
+        )
+        return esc, group, case
+
     # --- Tier 2's work on the case -------------------------------------------------------------------------------
     async def resolve(
         self, escalation_id: str, *, actor: str, version: int, found: str, changed: str
@@ -263,11 +278,9 @@ class EscalationService:
         closure reply and note go to the agent. None when there is no case to close (one already resolved)."""
         if not found.strip():
             raise UserFacingError("Say what was found: the closure reply is written from it.")
-        esc = await self.act(escalation_id, EscalationAction.RESOLVE.value, actor=actor, version=version)
-        if esc.case_id is None or self.cases is None:
-            return esc, None
-        case = await self.cases.get(esc.case_id)
-        if not case.is_open:
+        esc, group, case = await self._with_case(escalation_id, actor)
+        esc = await self._act(esc, group, EscalationAction.RESOLVE.value, actor=actor, version=version)
+        if case is None or self.cases is None or not case.is_open:
             return esc, None
         return esc, await self.cases.resolve(case.id, actor=actor, found=found, changed=changed, tell=esc, read=case)
 
@@ -276,17 +289,16 @@ class EscalationService:
     ) -> str:
         """What a member did on the escalation's case (contacted the customer, Tech Development, ...); the agent is
         told. Returns the line recorded."""
-        esc, _group = await self.check_member(escalation_id, actor)
-        case_id = self._case_of(esc)
+        esc, _group, case = await self._with_case(escalation_id, actor)
         _case, line = await self._cases().record(
-            case_id, kind, actor=actor, reference=reference, detail=detail, tell=esc
+            self._case_of(esc), kind, actor=actor, reference=reference, detail=detail, tell=esc, read=case
         )
         return line
 
     async def status_update(self, escalation_id: str, actor: str) -> tuple[str, str]:
         """The "still on it" reply for the escalation's case: (case number, reply)."""
-        esc, _group = await self.check_member(escalation_id, actor)
-        case, text = await self._cases().status_update(self._case_of(esc), actor)
+        esc, _group, case = await self._with_case(escalation_id, actor)
+        case, text = await self._cases().status_update(self._case_of(esc), actor, read=case)
         return case.number, text
 
     async def follow_up(self, escalation_id: str, actor: str) -> tuple[str, dict[str, str], str | None]:

@@ -278,7 +278,10 @@ class TriageService:
             self._recent.pop(run_id, None)
             latest = await self.store.get_run(run_id)
             raise StaleAnswer(version, latest.version if latest else -1)
-        latest = await self._latest_escalation(run_id) if escalation or current.escalation else None
+        if escalation is not None:  # the run's newest escalation is the one its save just wrote
+            latest: Escalation | None = self.store.escalations.created(escalation, now)
+        else:
+            latest = await self._latest_escalation(run_id) if current.escalation else None
         if link and current.message_ts:
             await self.store.set_message(run_id, current.channel_id, current.message_ts)
         session = replace(current, state=new, view=self.engine.view(new), escalation=latest)

@@ -15,7 +15,7 @@ from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, guard, insert_op, statement
-from chatbot.storage.rows import Joined, Plain, audit_values
+from chatbot.storage.rows import CASE_BY_NUMBER, Joined, Plain, audit_values
 from chatbot.storage.run_writes import NewCase, OpenedCase, case_values, next_number, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
@@ -69,6 +69,10 @@ _STILL_OPEN = f"status NOT IN ('{CaseStatus.RESOLVED.value}', '{CaseStatus.CLOSE
 _WITH_LINKS = Joined(_CASES, _LINKS, "case_id")  # a case with its links: one statement
 _BY_ID = statement(f"{_WITH_LINKS.select} WHERE a.id = ? ORDER BY b.id", returns_rows=True)
 _BY_NUMBER = statement(f"{_WITH_LINKS.select} WHERE a.number = ? ORDER BY b.id", returns_rows=True)
+_OF_ESCALATION = statement(
+    f"{_WITH_LINKS.select} WHERE a.id = (SELECT case_id FROM escalations WHERE id = ?) ORDER BY b.id",
+    returns_rows=True,
+)
 _OPEN_FOR_TICKET = statement(
     f"{_WITH_LINKS.select} WHERE a.id = (SELECT id FROM cases WHERE ticket = ? AND {_STILL_OPEN}"
     " ORDER BY opened_at DESC LIMIT 1) ORDER BY b.id",
@@ -77,13 +81,18 @@ _OPEN_FOR_TICKET = statement(
 _OPEN_FOR_OWNER = statement(f"{_CASES.select} WHERE owner_id = ? AND {_STILL_OPEN} ORDER BY opened_at LIMIT ?",
                             returns_rows=True)  # fmt: skip
 _AUDIT = Plain(AuditEventRow.__table__)  # type: ignore[arg-type]
-_TIMELINE = statement(f"{_AUDIT.select} WHERE case_id = ? ORDER BY at DESC, id DESC LIMIT ?", returns_rows=True)
+# Reads of a case's parts by its id, or by its number (rows.CASE_BY_NUMBER).
+_TIMELINE_OF = f"{_AUDIT.select} WHERE case_id = {{case}} ORDER BY at DESC, id DESC LIMIT ?"
+_TIMELINE = statement(_TIMELINE_OF.format(case="?"), returns_rows=True)
+_TIMELINE_BY_NUMBER = statement(_TIMELINE_OF.format(case=CASE_BY_NUMBER), returns_rows=True)
 _WORK = statement(
     "SELECT action FROM audit_events WHERE case_id = ? AND action LIKE 'case.work.%' ORDER BY at, id",
     returns_rows=True,
 )
 _COUNT_OPEN = statement(f"SELECT count(*) FROM cases WHERE {_STILL_OPEN}", returns_rows=True)
-_RUNS = statement("SELECT id, playbook_id, status FROM runs WHERE case_id = ? ORDER BY created_at", returns_rows=True)
+_RUNS_OF = "SELECT id, playbook_id, status FROM runs WHERE case_id = {case} ORDER BY created_at"
+_RUNS = statement(_RUNS_OF.format(case="?"), returns_rows=True)
+_RUNS_BY_NUMBER = statement(_RUNS_OF.format(case=CASE_BY_NUMBER), returns_rows=True)
 
 
 def _one_case(query: Statement, *params: Any) -> Program[Case | None]:
@@ -102,6 +111,13 @@ def _cases(query: Statement, *params: Any) -> Program[list[Case]]:
 def _rows(query: Statement, *params: Any) -> Program[list[tuple[Any, ...]]]:
     found: list[tuple[Any, ...]] = yield Op(query, params)
     return found
+
+
+def _linked(case_id: str, link: CaseLink, action: str) -> Program[None]:
+    values = {"case_id": case_id, "kind": link.kind.value, "ref": link.ref, "label": link.label}
+    detail = {"kind": link.kind.value, "ref": link.ref, **({"label": link.label} if link.label else {})}
+    yield insert_op(case_links, {**values, "actor": link.actor, "created_at": link.at})
+    yield insert_op(audit_events, case_event(case_id, link.at, link.actor, action, detail))
 
 
 class CaseRepo:
@@ -124,6 +140,12 @@ class CaseRepo:
 
     async def by_number(self, number: str) -> Case | None:
         found: Case | None = await self._read(lambda: _one_case(_BY_NUMBER, number.upper()))
+        return found
+
+    async def of_escalation(self, escalation_id: str) -> Case | None:
+        """The case an escalation belongs to (None if it belongs to none), read without reading the escalation
+        first: a supervisor's press reads both at once."""
+        found: Case | None = await self._read(lambda: _one_case(_OF_ESCALATION, escalation_id))
         return found
 
     async def open_for_ticket(self, ticket: str) -> Case | None:
@@ -168,14 +190,8 @@ class CaseRepo:
         self, case_id: str, kind: LinkKind, ref: str, *, label: str | None, actor: str, at: datetime, action: str
     ) -> None:
         """Link the case to something (a Jira issue, a partner's ticket), with its audit event."""
-        values = {"case_id": case_id, "kind": kind.value, "ref": ref, "label": label, "actor": actor, "created_at": at}
-        detail = {"kind": kind.value, "ref": ref, **({"label": label} if label else {})}
-
-        def write() -> Program[None]:
-            yield insert_op(case_links, values)
-            yield insert_op(audit_events, case_event(case_id, at, actor, action, detail))
-
-        await self._write(write)
+        link = CaseLink(kind, ref, label, actor, at)
+        await self._write(lambda: _linked(case_id, link, action))
 
     async def record(
         self,
@@ -186,19 +202,24 @@ class CaseRepo:
         action: str,
         detail: dict[str, Any],
         jobs: Sequence[NewJob] = (),
+        link: CaseLink | None = None,
     ) -> None:
         """An event on the case's timeline that changes nothing else (Tier II work done, a status update sent),
-        with the jobs that tell someone about it."""
+        with the jobs that tell someone about it, and the link it made (a "case.linked" event before it)."""
 
         def write() -> Program[None]:
+            if link is not None:
+                yield from _linked(case_id, link, "case.linked")
             yield insert_op(audit_events, case_event(case_id, at, actor, action, detail))
             yield from add_jobs_program(jobs, at)
 
         await self._write(write)
 
-    async def timeline(self, case_id: str, *, limit: int = 50) -> list[CaseEvent]:
-        """The case's newest `limit` events (its own, its runs' starts, its escalations' changes), oldest first."""
-        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(_TIMELINE, case_id, limit))
+    async def timeline(self, case_id: str, *, limit: int = 50, by_number: bool = False) -> list[CaseEvent]:
+        """The case's newest `limit` events (its own, its runs' starts, its escalations' changes), oldest first.
+        `by_number`: `case_id` is the case's number."""
+        query = _TIMELINE_BY_NUMBER if by_number else _TIMELINE
+        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(query, case_id, limit))
         events = _AUDIT.rows(rows[::-1])
         return [CaseEvent(e.at, e.actor, e.action, json.loads(e.detail_json)) for e in events]
 
@@ -207,9 +228,10 @@ class CaseRepo:
         rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(_WORK, case_id))
         return list(dict.fromkeys(str(r[0]).removeprefix("case.work.") for r in rows))
 
-    async def runs_of(self, case_id: str) -> list[tuple[str, str, str]]:
-        """(run id, playbook id, status) of the case's runs, oldest first."""
-        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(_RUNS, case_id))
+    async def runs_of(self, case_id: str, *, by_number: bool = False) -> list[tuple[str, str, str]]:
+        """(run id, playbook id, status) of the case's runs, oldest first. `by_number`: `case_id` is its number."""
+        query = _RUNS_BY_NUMBER if by_number else _RUNS
+        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(query, case_id))
         return [(r[0], r[1], r[2]) for r in rows]
 
     async def count_open(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -25,7 +26,7 @@ from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
 from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, Writer, guard, insert_op, statement
-from chatbot.storage.rows import Joined, Plain, audit_row, audit_values, to_json
+from chatbot.storage.rows import CASE_BY_NUMBER, Joined, Plain, audit_row, audit_values, to_json
 from chatbot.storage.tables import (
     EscalationPostRow,
     EscalationRow,
@@ -71,6 +72,11 @@ def source_values(esc: NewEscalation) -> list[dict[str, Any]]:
     ]
 
 
+def created(esc: NewEscalation, at: datetime) -> Escalation:
+    """The escalation as its own write (escalation_values, at `at`) leaves it: what reading it back would give."""
+    return _escalation(SimpleNamespace(**escalation_values(esc, at)), ())  # type: ignore[arg-type]
+
+
 def _escalation(row: EscalationRow, posts: Sequence[EscalationPostRow]) -> Escalation:
     agent = None
     if row.agent_surface and row.agent_channel:
@@ -103,7 +109,9 @@ _POSTS = Plain(EscalationPostRow.__table__)  # type: ignore[arg-type]
 _WITH_POSTS = Joined(_ESCALATIONS, _POSTS, "escalation_id")
 _BY_ID = statement(f"{_WITH_POSTS.select} WHERE a.id = ?", returns_rows=True)
 _BY_RUN = statement(f"{_WITH_POSTS.select} WHERE a.run_id = ? ORDER BY a.created_at, a.id", returns_rows=True)
-_BY_CASE = statement(f"{_WITH_POSTS.select} WHERE a.case_id = ? ORDER BY a.created_at, a.id", returns_rows=True)
+_BY_CASE_OF = f"{_WITH_POSTS.select} WHERE a.case_id = {{case}} ORDER BY a.created_at, a.id"
+_BY_CASE = statement(_BY_CASE_OF.format(case="?"), returns_rows=True)
+_BY_CASE_NUMBER = statement(_BY_CASE_OF.format(case=CASE_BY_NUMBER), returns_rows=True)
 
 
 def _load(query: Statement, *params: Any) -> Program[list[Escalation]]:
@@ -195,6 +203,11 @@ class EscalationRepo:
         assert found is not None
         return found
 
+    @staticmethod
+    def created(esc: NewEscalation, at: datetime) -> Escalation:
+        """The escalation as a write of it at `at` (a run's save, `create`) leaves it, without reading it back."""
+        return created(esc, at)
+
     async def get(self, escalation_id: str) -> Escalation | None:
         found: list[Escalation] = await self._read(lambda: _load(_BY_ID, escalation_id))
         return found[0] if found else None
@@ -204,9 +217,10 @@ class EscalationRepo:
         found: list[Escalation] = await self._read(lambda: _load(_BY_RUN, run_id))
         return found
 
-    async def for_case(self, case_id: str) -> list[Escalation]:
-        """The case's escalations, oldest first."""
-        found: list[Escalation] = await self._read(lambda: _load(_BY_CASE, case_id))
+    async def for_case(self, case_id: str, *, by_number: bool = False) -> list[Escalation]:
+        """The case's escalations, oldest first. `by_number`: `case_id` is the case's number."""
+        query = _BY_CASE_NUMBER if by_number else _BY_CASE
+        found: list[Escalation] = await self._read(lambda: _load(query, case_id))
         return found
 
     async def open_for_groups(self, group_ids: Sequence[str], *, limit: int = 20) -> list[Escalation]:

@@ -12,6 +12,10 @@ from sqlalchemy import Table
 
 from chatbot.storage.tables import AuditEventRow, UTCDateTime
 
+# A case's parts read by its number rather than its id: `WHERE case_id = {CASE_BY_NUMBER}` (one hop with the
+# case's own read, for `/case NUMBER`).
+CASE_BY_NUMBER = "(SELECT id FROM cases WHERE number = ?)"
+
 
 def to_json(data: dict[str, Any]) -> str:
     """How every JSON column (audit details, hand-offs, job payloads) is written."""
