@@ -4,6 +4,7 @@ and two replicas updating one session message whose updates cross on the way to 
 from __future__ import annotations
 
 import asyncio
+import copy
 
 import pytest
 
@@ -11,7 +12,7 @@ from chatbot.adapters.slack.blocks import session_message
 from chatbot.adapters.slack.refs import RunRef, decode
 from tests.fakeslack import FakeSlack
 from tests.slackapp import App, FakeClock, message_text, running_app
-from tests.test_escalations import HERBERT, TIER2, WEDNESDAY_10AM, pings, walk_to_dashboard_check
+from tests.test_escalations import HERBERT, JULIAN, TIER2, TINA, WEDNESDAY_10AM, pings, walk_to_dashboard_check
 
 CHANNEL = "C0SUPPORT"
 
@@ -36,6 +37,31 @@ async def test_a_press_before_the_worker_recorded_the_ping_still_shows_on_it(sla
         await app.runtime.worker.drain()
         shown = message_text(pings(slack, TIER2)[0])
         assert f"Acknowledged by <@{HERBERT}>" in shown and "Acknowledge" not in App.buttons(pings(slack, TIER2)[0])
+
+
+async def test_a_replica_that_knows_an_escalation_from_before_another_moved_it_on_acts_on_it_as_it_now_is(
+    slack, db_url
+):
+    """The replica that raised the escalation knows it as it wrote it (and takes a press at that version without
+    reading it); another replica's claim moves it on: the old ping's buttons are refused there, the new ones work."""
+    clock = FakeClock(WEDNESDAY_10AM)
+    async with running_app(slack, db_url, clock=clock) as first, running_app(slack, db_url, clock=clock) as second:
+        await walk_to_dashboard_check(first)
+        await first.click("Escalate to a TS supervisor to check it")
+        await first.runtime.worker.drain()
+        old = copy.deepcopy(pings(slack, TIER2)[0])  # the ping as posted, before the claim updates it
+        await second.click_in(old, "Claim", user=JULIAN)
+        await second.runtime.worker.drain()
+        await first.click_in(old, "Acknowledge", user=HERBERT)  # from before the claim: refused on the first too
+        run_id = decode(RunRef, App.buttons(first.session())["Restart"]["value"]).run_id
+        [esc] = await first.runtime.store.escalations.for_run(run_id)
+        assert (esc.status.value, esc.handled_by, esc.version) == ("claimed", JULIAN, 1)
+        await first.click_in(pings(slack, TIER2)[0], "Resolve", user=TINA)  # the ping as the claim left it
+        await first.submit({"found": "The school was missing from the district"}, view=first.last_view(), user=TINA)
+        [esc] = await first.runtime.store.escalations.for_run(run_id)
+        assert (esc.status.value, esc.handled_by, esc.version) == ("resolved", TINA, 2)
+        actions = [e.action for e in await first.runtime.store.audit(run_id)]
+        assert [a for a in actions if a.startswith("escalation.")] == ["escalation.claim", "escalation.resolve"]
 
 
 async def test_updates_from_two_replicas_end_on_the_newest_state(slack, db_url):

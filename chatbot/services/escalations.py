@@ -8,8 +8,9 @@ it, in one transaction. The worker (scheduler/) runs those jobs through each sur
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chatbot.config import Config, Group
 from chatbot.domain.case import Case, WorkKind
@@ -41,6 +42,7 @@ from chatbot.storage import Store
 
 UsergroupMembers = Callable[[str], Awaitable[frozenset[str]]]
 ESCALATING = (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
+KNOWN_ESCALATIONS = 2048  # how many escalations a process keeps as it last saw them (a few MB at most)
 CASES_NOT_ALLOWED = (
     "You are not set up to look up or reopen cases here. Ask your team lead to add you (or this channel) to the "
     "chatbot configuration."
@@ -88,6 +90,9 @@ class EscalationService:
         self.clock = clock
         self.members = members
         self.access = access
+        # Escalations as this process last wrote or read them, newest last (bounded). A press at the version it was
+        # known at needs no read: its compare-and-set on that version still decides, as a click's does for a run.
+        self._known: OrderedDict[str, Escalation] = OrderedDict()
 
     async def check_can_escalate(self, actor: str, channel: str | None) -> None:
         """`/escalate` by hand is open to whoever may start playbooks (there)."""
@@ -227,17 +232,28 @@ class EscalationService:
         return await self.store.escalations.open_for_groups(groups, limit=30) if groups else []
 
     async def get(self, escalation_id: str) -> tuple[Escalation, Group]:
+        """The escalation as the database has it now, and its group."""
         esc = await self.store.escalations.get(escalation_id)
         if esc is None:
+            self._known.pop(escalation_id, None)
             raise UserFacingError("This escalation no longer exists.")
-        group = self.config.groups.get(esc.group_id)
-        if group is None:
-            raise UserFacingError(f"The group '{esc.group_id}' is no longer configured.")
-        return esc, group
+        return self._remember(esc), self._group_of(esc)
 
-    async def check_member(self, escalation_id: str, actor: str) -> tuple[Escalation, Group]:
-        """The escalation and its group, if `actor` may act on it; NotAMember otherwise."""
-        esc, group = await self.get(escalation_id)
+    def created(self, new: NewEscalation, at: datetime) -> Escalation:
+        """The escalation a run's save has just written (at `at`), as it now is: known here from the start."""
+        return self._remember(self.store.escalations.created(new, at))
+
+    async def check_member(
+        self, escalation_id: str, actor: str, *, version: int | None = None
+    ) -> tuple[Escalation, Group]:
+        """The escalation and its group, if `actor` may act on it; NotAMember otherwise. Read unless this process
+        knows it at `version`; with no `version`, as it was last known here: its status may have moved on since,
+        but what never changes (its group, case, agent, hand-off) is right."""
+        known = self._known.get(escalation_id)
+        if known is not None and (version is None or known.version == version):
+            esc, group = known, self._group_of(known)
+        else:
+            esc, group = await self.get(escalation_id)
         if not await self.is_member(group, actor):
             raise NotAMember(f"Only members of {group.name} can do that.")
         return esc, group
@@ -245,7 +261,7 @@ class EscalationService:
     async def act(
         self, escalation_id: str, action: str, *, actor: str, version: int, reason: str | None = None
     ) -> Escalation:
-        esc, group = await self.check_member(escalation_id, actor)
+        esc, group = await self.check_member(escalation_id, actor, version=version)
         return await self._act(esc, group, action, actor=actor, version=version, reason=reason)
 
     async def _act(
@@ -257,18 +273,35 @@ class EscalationService:
         change = policy_act(esc, EscalationAction(action), actor=actor, reason=reason, now=now, surfaces=group.surfaces)
         updated = await self.store.escalations.apply(esc, change, actor=actor, at=now)
         if updated is None:
+            self._known.pop(esc.id, None)  # someone else moved it on: read it next time
             raise StaleEscalation()
-        return updated
+        return self._remember(updated)
 
-    async def _with_case(self, escalation_id: str, actor: str) -> tuple[Escalation, Group, Case | None]:
+    async def _with_case(
+        self, escalation_id: str, actor: str, version: int | None = None
+    ) -> tuple[Escalation, Group, Case | None]:
         """check_member, with the escalation's case read at the same time (on PostgreSQL one round trip's wait
         for both: a supervisor's form waits for them)."""
         if self.cases is None:
-            return (*await self.check_member(escalation_id, actor), None)
+            return (*await self.check_member(escalation_id, actor, version=version), None)
         (esc, group), case = await self.store.side_by_side(
-            lambda: self.check_member(escalation_id, actor), lambda: self.store.cases.of_escalation(escalation_id)
+            lambda: self.check_member(escalation_id, actor, version=version),
+            lambda: self.store.cases.of_escalation(escalation_id),
         )
         return esc, group, case
+
+    def _group_of(self, esc: Escalation) -> Group:
+        group = self.config.groups.get(esc.group_id)
+        if group is None:
+            raise UserFacingError(f"The group '{esc.group_id}' is no longer configured.")
+        return group
+
+    def _remember(self, esc: Escalation) -> Escalation:
+        self._known[esc.id] = esc
+        self._known.move_to_end(esc.id)
+        while len(self._known) > KNOWN_ESCALATIONS:
+            self._known.popitem(last=False)
+        return esc
 
     # --- Tier 2's work on the case -------------------------------------------------------------------------------
     async def resolve(
@@ -278,7 +311,7 @@ class EscalationService:
         closure reply and note go to the agent. None when there is no case to close (one already resolved)."""
         if not found.strip():
             raise UserFacingError("Say what was found: the closure reply is written from it.")
-        esc, group, case = await self._with_case(escalation_id, actor)
+        esc, group, case = await self._with_case(escalation_id, actor, version)
         esc = await self._act(esc, group, EscalationAction.RESOLVE.value, actor=actor, version=version)
         if case is None or self.cases is None or not case.is_open:
             return esc, None

@@ -278,8 +278,8 @@ class TriageService:
             self._recent.pop(run_id, None)
             latest = await self.store.get_run(run_id)
             raise StaleAnswer(version, latest.version if latest else -1)
-        if escalation is not None:  # the run's newest escalation is the one its save just wrote
-            latest: Escalation | None = self.store.escalations.created(escalation, now)
+        if escalation is not None and self.escalations is not None:  # the run's newest: the one its save wrote
+            latest: Escalation | None = self.escalations.created(escalation, now)
         else:
             latest = await self._latest_escalation(run_id) if current.escalation else None
         if link and current.message_ts:
