@@ -42,7 +42,7 @@ from chatbot.storage import Store
 
 UsergroupMembers = Callable[[str], Awaitable[frozenset[str]]]
 ESCALATING = (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
-KNOWN_ESCALATIONS = 2048  # how many escalations a process keeps as it last saw them (a few MB at most)
+KNOWN_ESCALATIONS = 512  # kept as last seen: ~9 kB each with a long hand-off, so under 5 MB; few are open at once
 CASES_NOT_ALLOWED = (
     "You are not set up to look up or reopen cases here. Ask your team lead to add you (or this channel) to the "
     "chatbot configuration."
