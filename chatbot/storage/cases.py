@@ -16,7 +16,7 @@ from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, guard, insert_op, statement
 from chatbot.storage.rows import CASE_BY_NUMBER, Joined, Plain, audit_values
-from chatbot.storage.run_writes import NewCase, OpenedCase, case_values, next_number, open_case
+from chatbot.storage.run_writes import NewCase, OpenedCase, case_values, link_values, next_number, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
     CaseLinkRow,
@@ -59,7 +59,9 @@ def _written(case: Case, values: dict[str, Any], resolution: Resolution | None) 
     compare-and-set on its version saw the row as `case` has it, so nothing else of the row moved (its links, a
     table of their own, are as they were read)."""
     dates = {name: values[name] for name in ("updated_at", "resolved_at", "closed_at", "close_due") if name in values}
-    kept = resolution if "resolution_json" in values else case.resolution
+    kept = case.resolution
+    if "resolution_json" in values:  # written: the one given, or cleared
+        kept = resolution if values["resolution_json"] is not None else None
     return replace(case, status=CaseStatus(values["status"]), version=values["version"], resolution=kept, **dates)
 
 
@@ -114,9 +116,8 @@ def _rows(query: Statement, *params: Any) -> Program[list[tuple[Any, ...]]]:
 
 
 def _linked(case_id: str, link: CaseLink, action: str) -> Program[None]:
-    values = {"case_id": case_id, "kind": link.kind.value, "ref": link.ref, "label": link.label}
     detail = {"kind": link.kind.value, "ref": link.ref, **({"label": link.label} if link.label else {})}
-    yield insert_op(case_links, {**values, "actor": link.actor, "created_at": link.at})
+    yield insert_op(case_links, link_values(case_id, link))
     yield insert_op(audit_events, case_event(case_id, link.at, link.actor, action, detail))
 
 

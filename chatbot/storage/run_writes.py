@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from chatbot.domain.case import CaseNumber, CaseStatus, LinkKind, Resolution
+from chatbot.domain.case import CaseLink, CaseNumber, CaseStatus, LinkKind, Resolution
 from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.escalation import NewEscalation
 from chatbot.domain.jobs import NewJob
@@ -86,6 +86,12 @@ def saved_values(
     return (state_json, version, status, at, *end, at if ended else None)
 
 
+def link_values(case_id: str, link: CaseLink) -> dict[str, Any]:
+    """A case_links row."""
+    values = {"case_id": case_id, "kind": link.kind.value, "ref": link.ref, "label": link.label}
+    return {**values, "actor": link.actor, "created_at": link.at}
+
+
 def case_values(change: CaseChange, at: datetime, resolution: Resolution | None) -> dict[str, Any]:
     """The case columns a change writes (its version aside), however it is guarded."""
     values: dict[str, Any] = {"status": change.status.value, "updated_at": at}
@@ -112,8 +118,7 @@ def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None) -
     values = case_values(change, at, move.resolution)
     if move.link is not None:
         kind, ref, label = move.link
-        link = {"case_id": move.case_id, "kind": kind.value, "ref": ref, "label": label, "actor": actor}
-        yield insert_op(case_links, {**link, "created_at": at})
+        yield insert_op(case_links, link_values(move.case_id, CaseLink(kind, ref, label, actor, at)))
     allowed = tuple(s.value for s in move.allowed_from)
     moved = yield Op(_move_statement(tuple(values), len(allowed)), (*values.values(), move.case_id, *allowed))
     if moved != 1:
@@ -173,8 +178,7 @@ def open_case(new: NewCase, counter: int, *, actor: str, at: datetime) -> Progra
     yield insert_op(cases, values)
     link = None
     if new.ticket:
-        link = {"case_id": new.id, "kind": LinkKind.TICKET.value, "ref": new.ticket, "label": None, "actor": actor}
-        link["created_at"] = at
+        link = link_values(new.id, CaseLink(LinkKind.TICKET, new.ticket, None, actor, at))
         yield insert_op(case_links, link)
     given = sorted(k for k, v in details.items() if v)  # which details, never their values
     detail = {"number": number, "ticket": new.ticket, "details": given, "status": new.status.value}
