@@ -290,6 +290,11 @@ async def test_a_case_shown_by_its_number_has_its_own_escalations_and_timeline_o
     assert shown.runs == await w.store.cases.runs_of(case.id)
     with pytest.raises(UnknownCase, match="There is no case TS-2026-999999"):
         await w.cases.view("TS-2026-999999")
+    # A supervisor's form on the ping reads the case's parts by the escalation, at once with it.
+    await w.cases.record(case.id, WorkKind.TECH_DEV, actor=TIER2, reference="DEV-1", detail=None)
+    await w.cases.record(other.id, WorkKind.PARTNER, actor=TIER2, reference="CLV-2", detail=None)
+    assert await w.store.cases.of_escalation(esc.id) == await w.cases.get(case.id)
+    assert await w.store.cases.work_recorded(esc.id, by_escalation=True) == ["tech_dev"]
 
 
 async def test_escalating_a_case_that_just_closed_reopens_it(w):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from chatbot.domain.errors import UserFacingError
 from chatbot.domain.escalation import (
+    AgentUpdate,
     Escalation,
     EscalationAction,
     EscalationStatus,
@@ -120,6 +121,12 @@ def allowed_actions(status: EscalationStatus) -> tuple[EscalationAction, ...]:
 
 def delivery(kind: JobKind, surface: Surface, escalation_id: str, now: datetime, **payload: object) -> NewJob:
     return NewJob(kind, {"surface": surface.value, **payload}, now, escalation_id)
+
+
+def agent_update(esc: Escalation, update: AgentUpdate, now: datetime) -> NewJob:
+    """A job telling the escalation's agent `update` (work recorded, the closure), where their session is."""
+    surface = esc.agent.surface if esc.agent is not None else Surface.SLACK
+    return delivery(JobKind.AGENT_UPDATE, surface, esc.id, now, **update.to_payload())
 
 
 def initial_jobs(escalation_id: str, surfaces: Iterable[Surface], now: datetime) -> tuple[NewJob, ...]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from chatbot.config import Config, Procedure
@@ -29,7 +28,8 @@ from chatbot.domain.case_policy import (
     run_started,
 )
 from chatbot.domain.errors import UserFacingError
-from chatbot.domain.escalation import AgentUpdate, Escalation, NewEscalation, Surface
+from chatbot.domain.escalation import AgentUpdate, Escalation, NewEscalation
+from chatbot.domain.escalation_policy import agent_update
 from chatbot.domain.jobs import Job, JobKind, NewJob
 from chatbot.engine.machine import DEFAULT_SIGNATURE
 from chatbot.rendering.templates import (
@@ -75,6 +75,9 @@ class StartPlan:
     new_case: NewCase | None
     case: Case | None
     move: CaseMove | None
+
+
+CaseWork = tuple[Case, list[str] | None]  # a case and the kinds of Tier II work recorded on it (None: not read)
 
 
 @dataclass(frozen=True)
@@ -268,18 +271,18 @@ class CaseService:
         if detail:
             event["detail"] = detail.strip()[:300]
         line = WORK_LABELS[kind] + (f" ({reference})" if reference else "") + (f": {detail.strip()}" if detail else "")
-        jobs = [agent_update_job(tell, AgentUpdate(actor, case.number, line=line), now)] if tell else []
+        jobs = [agent_update(tell, AgentUpdate(actor, case.number, line=line), now)] if tell else []
         await self.store.cases.record(
             case.id, actor=actor, at=now, action=f"case.work.{kind.value}", detail=event, jobs=jobs, link=link
         )
         return (replace(case, links=(*case.links, link)) if link is not None else case), line
 
-    async def status_update(self, case_id: str, actor: str, read: Case | None = None) -> tuple[Case, str]:
+    async def status_update(self, case_id: str, actor: str, read: CaseWork | None = None) -> tuple[Case, str]:
         """The "we are still on it" reply ("Sometimes these steps can take a bit of time"), naming the work recorded
-        so far; its sending is on the case's timeline. `read`: the case as the caller has just read it."""
-        case = read if read is not None and read.id == case_id else await self.get(case_id)
+        so far; its sending is on the case's timeline. `read`: the case and its work as the caller just read them."""
+        case, recorded = read if read is not None and read[0].id == case_id else (await self.get(case_id), None)
         record_work(case)
-        kinds = [WorkKind(k) for k in await self.store.cases.work_recorded(case.id)]
+        kinds = map(WorkKind, recorded if recorded is not None else await self.store.cases.work_recorded(case.id))
         work = [CUSTOMER_WORK[k] for k in kinds if k in CUSTOMER_WORK]
         text = self.renderer.render_file(CASE_STATUS_REPLY, {**self._context(case), "work": work})
         await self.store.cases.record(case.id, actor=actor, at=self.clock(), action="case.status_update", detail={})
@@ -309,7 +312,7 @@ class CaseService:
             jobs = []
             if tell is not None:
                 update = AgentUpdate(actor, case.number, reply=closure.reply, note=closure.note)
-                jobs.append(agent_update_job(tell, update, self.clock()))
+                jobs.append(agent_update(tell, update, self.clock()))
             resolved = await self._resolve(case, actor, resolution, jobs)
             if resolved is not None:
                 return replace(closure, case=resolved)
@@ -382,12 +385,6 @@ class CaseService:
         if changed is None:
             raise StaleCase()
         return changed
-
-
-def agent_update_job(esc: Escalation, update: AgentUpdate, now: datetime) -> NewJob:
-    """A job telling the escalation's agent `update`, on the surface their session is on."""
-    surface = esc.agent.surface if esc.agent is not None else Surface.SLACK
-    return NewJob(JobKind.AGENT_UPDATE, {"surface": surface.value, **update.to_payload()}, now, esc.id)
 
 
 def case_close_registration(cases: CaseService) -> Registration:

@@ -329,9 +329,15 @@ class EscalationService:
         return line
 
     async def status_update(self, escalation_id: str, actor: str) -> tuple[str, str]:
-        """The "still on it" reply for the escalation's case: (case number, reply)."""
-        esc, _group, case = await self._with_case(escalation_id, actor)
-        case, text = await self._cases().status_update(self._case_of(esc), actor, read=case)
+        """The "still on it" reply for the escalation's case: (case number, reply). The escalation (unless known
+        here), its case and the work recorded on it are read at once."""
+        cases = self._cases()
+        (esc, _group), case, work = await self.store.side_by_side(
+            lambda: self.check_member(escalation_id, actor),
+            lambda: self.store.cases.of_escalation(escalation_id),
+            lambda: self.store.cases.work_recorded(escalation_id, by_escalation=True),
+        )
+        case, text = await cases.status_update(self._case_of(esc), actor, read=(case, work) if case else None)
         return case.number, text
 
     async def follow_up(self, escalation_id: str, actor: str) -> tuple[str, dict[str, str], str | None]:

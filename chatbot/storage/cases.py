@@ -15,7 +15,7 @@ from chatbot.domain.case_policy import CaseChange
 from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, guard, insert_op, statement
-from chatbot.storage.rows import CASE_BY_NUMBER, Joined, Plain, audit_values
+from chatbot.storage.rows import CASE_BY_NUMBER, CASE_OF_ESCALATION, Joined, Plain, audit_values
 from chatbot.storage.run_writes import NewCase, OpenedCase, case_values, link_values, next_number, open_case
 from chatbot.storage.tables import (
     AuditEventRow,
@@ -71,10 +71,7 @@ _STILL_OPEN = f"status NOT IN ('{CaseStatus.RESOLVED.value}', '{CaseStatus.CLOSE
 _WITH_LINKS = Joined(_CASES, _LINKS, "case_id")  # a case with its links: one statement
 _BY_ID = statement(f"{_WITH_LINKS.select} WHERE a.id = ? ORDER BY b.id", returns_rows=True)
 _BY_NUMBER = statement(f"{_WITH_LINKS.select} WHERE a.number = ? ORDER BY b.id", returns_rows=True)
-_OF_ESCALATION = statement(
-    f"{_WITH_LINKS.select} WHERE a.id = (SELECT case_id FROM escalations WHERE id = ?) ORDER BY b.id",
-    returns_rows=True,
-)
+_OF_ESCALATION = statement(f"{_WITH_LINKS.select} WHERE a.id = {CASE_OF_ESCALATION} ORDER BY b.id", returns_rows=True)
 _OPEN_FOR_TICKET = statement(
     f"{_WITH_LINKS.select} WHERE a.id = (SELECT id FROM cases WHERE ticket = ? AND {_STILL_OPEN}"
     " ORDER BY opened_at DESC LIMIT 1) ORDER BY b.id",
@@ -87,10 +84,9 @@ _AUDIT = Plain(AuditEventRow.__table__)  # type: ignore[arg-type]
 _TIMELINE_OF = f"{_AUDIT.select} WHERE case_id = {{case}} ORDER BY at DESC, id DESC LIMIT ?"
 _TIMELINE = statement(_TIMELINE_OF.format(case="?"), returns_rows=True)
 _TIMELINE_BY_NUMBER = statement(_TIMELINE_OF.format(case=CASE_BY_NUMBER), returns_rows=True)
-_WORK = statement(
-    "SELECT action FROM audit_events WHERE case_id = ? AND action LIKE 'case.work.%' ORDER BY at, id",
-    returns_rows=True,
-)
+_WORK_OF = "SELECT action FROM audit_events WHERE case_id = {case} AND action LIKE 'case.work.%' ORDER BY at, id"
+_WORK = statement(_WORK_OF.format(case="?"), returns_rows=True)
+_WORK_OF_ESCALATION = statement(_WORK_OF.format(case=CASE_OF_ESCALATION), returns_rows=True)
 _COUNT_OPEN = statement(f"SELECT count(*) FROM cases WHERE {_STILL_OPEN}", returns_rows=True)
 _RUNS_OF = "SELECT id, playbook_id, status FROM runs WHERE case_id = {case} ORDER BY created_at"
 _RUNS = statement(_RUNS_OF.format(case="?"), returns_rows=True)
@@ -224,9 +220,11 @@ class CaseRepo:
         events = _AUDIT.rows(rows[::-1])
         return [CaseEvent(e.at, e.actor, e.action, json.loads(e.detail_json)) for e in events]
 
-    async def work_recorded(self, case_id: str) -> list[str]:
-        """The kinds of Tier II work recorded on the case, first recorded first, each once."""
-        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(_WORK, case_id))
+    async def work_recorded(self, case_id: str, *, by_escalation: bool = False) -> list[str]:
+        """The kinds of Tier II work recorded on the case, first recorded first, each once. `by_escalation`:
+        `case_id` is one of its escalations' id."""
+        query = _WORK_OF_ESCALATION if by_escalation else _WORK
+        rows: list[tuple[Any, ...]] = await self._read(lambda: _rows(query, case_id))
         return list(dict.fromkeys(str(r[0]).removeprefix("case.work.") for r in rows))
 
     async def runs_of(self, case_id: str, *, by_number: bool = False) -> list[tuple[str, str, str]]:

@@ -12,9 +12,10 @@ from sqlalchemy import Table
 
 from chatbot.storage.tables import AuditEventRow, UTCDateTime
 
-# A case's parts read by its number rather than its id: `WHERE case_id = {CASE_BY_NUMBER}` (one hop with the
-# case's own read, for `/case NUMBER`).
+# A case's parts read by its number, or by one of its escalations, rather than by its id: `WHERE case_id =
+# {CASE_BY_NUMBER}` (one hop with the case's own read: `/case NUMBER`, a supervisor's form on a ping).
 CASE_BY_NUMBER = "(SELECT id FROM cases WHERE number = ?)"
+CASE_OF_ESCALATION = "(SELECT case_id FROM escalations WHERE id = ?)"
 
 
 def to_json(data: dict[str, Any]) -> str:
