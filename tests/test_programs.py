@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -337,44 +338,24 @@ def test_a_guard_is_an_update_of_one_where_clause() -> None:
         guard("DELETE FROM cases WHERE id = ?")
 
 
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-async def test_on_postgresql_a_guard_and_what_depends_on_it_are_one_round_trip_without_begin(db_url: str) -> None:
+@dataclass
+class Logged:
+    """A connection of its own to the test's PostgreSQL schema, and every statement it sent (asyncpg's query
+    logger, which it calls soon after a statement, not at once: `await asyncio.sleep(0)` before reading `sent`)."""
+
+    connection: asyncpg.Connection
+    sent: list[str]
+
+
+@pytest.fixture
+async def logged(db_url: str) -> AsyncIterator[Logged]:
     await upgrade(db_url)
     engine = create_engine(db_url)
     connection = await asyncpg.connect(**driver_params(engine))
     sent: list[str] = []
-    connection.add_query_logger(lambda logged: sent.append(logged.query))
+    connection.add_query_logger(lambda query: sent.append(query.query))
     try:
-        await connection.execute(
-            "INSERT INTO cases (id, number, status, version, owner_id, surface, channel_id, details_json, opened_at,"
-            " updated_at) VALUES ('g6', 'TS-2026-000206', 'open', 0, 'U1', 'slack', 'C1', '{}', now(), now())"
-        )
-        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
-        sent.clear()
-
-        def one_move() -> Program[str]:
-            yield insert_op(case_links, _link("g6", "A"))
-            if (yield Op(MOVE, ("tier1", "g6", "open"))) != 1:
-                return "not moved"
-            yield insert_op(case_links, _link("g6", "B"))
-            yield insert_op(case_links, _link("g6", "C"))
-            return "moved"
-
-        assert await run_on_asyncpg(connection, one_move) == "moved"
-        await asyncio.sleep(0)
-        assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE cases"), sent
-        # Two guards on one table cannot share a statement (each would see the row as it was before it): the second
-        # waits for the first's count, in a transaction.
-        await connection.execute("UPDATE cases SET status = 'open' WHERE id = 'g6'")
-        await asyncio.sleep(0)
-        sent.clear()
-        told: list[int] = []
-        assert await run_on_asyncpg(connection, _moves("g6", "escalated", "resolved", told)) == "both moved"
-        await asyncio.sleep(0)
-        assert [q.split(" ", 1)[0] for q in sent] == ["BEGIN;", "WITH", "WITH", "COMMIT;"], sent
-        refs = await connection.fetch("SELECT ref FROM case_links WHERE case_id = 'g6' ORDER BY id")
-        assert [r["ref"] for r in refs] == ["A", "B", "C", "A", "B", "C"]
+        yield Logged(connection, sent)
     finally:
         await connection.close()
         await engine.dispose()
@@ -382,12 +363,43 @@ async def test_on_postgresql_a_guard_and_what_depends_on_it_are_one_round_trip_w
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-async def test_on_postgresql_a_run_that_ends_and_resolves_its_case_is_saved_in_one_round_trip(db_url: str) -> None:
-    await upgrade(db_url)
-    engine = create_engine(db_url)
-    connection = await asyncpg.connect(**driver_params(engine))
-    sent: list[str] = []
-    connection.add_query_logger(lambda logged: sent.append(logged.query))
+async def test_on_postgresql_a_guard_and_what_depends_on_it_are_one_round_trip_without_begin(logged: Logged) -> None:
+    connection, sent = logged.connection, logged.sent
+    await connection.execute(
+        "INSERT INTO cases (id, number, status, version, owner_id, surface, channel_id, details_json, opened_at,"
+        " updated_at) VALUES ('g6', 'TS-2026-000206', 'open', 0, 'U1', 'slack', 'C1', '{}', now(), now())"
+    )
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+    sent.clear()
+
+    def one_move() -> Program[str]:
+        yield insert_op(case_links, _link("g6", "A"))
+        if (yield Op(MOVE, ("tier1", "g6", "open"))) != 1:
+            return "not moved"
+        yield insert_op(case_links, _link("g6", "B"))
+        yield insert_op(case_links, _link("g6", "C"))
+        return "moved"
+
+    assert await run_on_asyncpg(connection, one_move) == "moved"
+    await asyncio.sleep(0)
+    assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE cases"), sent
+    # Two guards on one table cannot share a statement (each would see the row as it was before it): the second
+    # waits for the first's count, in a transaction.
+    await connection.execute("UPDATE cases SET status = 'open' WHERE id = 'g6'")
+    await asyncio.sleep(0)
+    sent.clear()
+    told: list[int] = []
+    assert await run_on_asyncpg(connection, _moves("g6", "escalated", "resolved", told)) == "both moved"
+    await asyncio.sleep(0)
+    assert [q.split(" ", 1)[0] for q in sent] == ["BEGIN;", "WITH", "WITH", "COMMIT;"], sent
+    refs = await connection.fetch("SELECT ref FROM case_links WHERE case_id = 'g6' ORDER BY id")
+    assert [r["ref"] for r in refs] == ["A", "B", "C", "A", "B", "C"]
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_run_that_ends_and_resolves_its_case_is_saved_in_one_round_trip(logged: Logged) -> None:
+    connection, sent = logged.connection, logged.sent
     run = NewRun("r1", "clever-access", "1", 0, "active", "slack", "T1", "C1", "U1")
     new_case = NewCase(prefix="TS", year=2026, owner_id="U1", surface="slack", channel_id="C1")
     move = CaseMove(new_case.id, run_resolved(AT, 3), allowed_from=(CaseStatus.OPEN, CaseStatus.TIER1))
@@ -399,73 +411,61 @@ async def test_on_postgresql_a_run_that_ends_and_resolves_its_case_is_saved_in_o
             new_jobs=(), move=move,
         )  # fmt: skip
 
-    try:
-        counter = await run_on_asyncpg(connection, lambda: run_writes.next_number("TS", 2026))
-        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
-        assert len(sent) == 1 and sent[0].startswith("INSERT INTO case_counters"), sent  # no BEGIN, no COMMIT
-        start = run_writes.start_run(
-            run, lambda _: "{}", actor="U1", at=AT, new_case=new_case, counter=counter, case_id=None, move=None
-        )
-        await run_on_asyncpg(connection, lambda: start)
-        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
-        sent.clear()
-        assert await run_on_asyncpg(connection, save(0)) is True
-        await asyncio.sleep(0)
-        assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE runs"), sent
-        case = await connection.fetchrow("SELECT status, version FROM cases WHERE id = $1", new_case.id)
-        assert (case["status"], case["version"]) == ("resolved", 1)
-        events = await connection.fetch("SELECT action FROM audit_events ORDER BY id")
-        assert [e["action"] for e in events] == ["case.opened", "start", "choose", "case.resolved"]
-        # The same save again has lost (the run is at version 1): nothing is written, still one round trip.
-        await asyncio.sleep(0)
-        sent.clear()
-        assert await run_on_asyncpg(connection, save(0)) is False
-        await asyncio.sleep(0)
-        assert len(sent) == 1, sent
-        assert await connection.fetchval("SELECT count(*) FROM audit_events") == 4
-        assert await connection.fetchval("SELECT version FROM cases WHERE id = $1", new_case.id) == 1
-    finally:
-        await connection.close()
-        await engine.dispose()
+    counter = await run_on_asyncpg(connection, lambda: run_writes.next_number("TS", 2026))
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+    assert len(sent) == 1 and sent[0].startswith("INSERT INTO case_counters"), sent  # no BEGIN, no COMMIT
+    start = run_writes.start_run(
+        run, lambda _: "{}", actor="U1", at=AT, new_case=new_case, counter=counter, case_id=None, move=None
+    )
+    await run_on_asyncpg(connection, lambda: start)
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+    sent.clear()
+    assert await run_on_asyncpg(connection, save(0)) is True
+    await asyncio.sleep(0)
+    assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE runs"), sent
+    case = await connection.fetchrow("SELECT status, version FROM cases WHERE id = $1", new_case.id)
+    assert (case["status"], case["version"]) == ("resolved", 1)
+    events = await connection.fetch("SELECT action FROM audit_events ORDER BY id")
+    assert [e["action"] for e in events] == ["case.opened", "start", "choose", "case.resolved"]
+    # The same save again has lost (the run is at version 1): nothing is written, still one round trip.
+    await asyncio.sleep(0)
+    sent.clear()
+    assert await run_on_asyncpg(connection, save(0)) is False
+    await asyncio.sleep(0)
+    assert len(sent) == 1, sent
+    assert await connection.fetchval("SELECT count(*) FROM audit_events") == 4
+    assert await connection.fetchval("SELECT version FROM cases WHERE id = $1", new_case.id) == 1
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-async def test_on_postgresql_a_press_on_a_ping_is_one_round_trip(db_url: str) -> None:
+async def test_on_postgresql_a_press_on_a_ping_is_one_round_trip(logged: Logged) -> None:
     """A supervisor's press waits for its write: the compare-and-set, its jobs and audit event are one statement."""
-    await upgrade(db_url)
-    engine = create_engine(db_url)
-    connection = await asyncpg.connect(**driver_params(engine))
-    sent: list[str] = []
-    connection.add_query_logger(lambda logged: sent.append(logged.query))
+    connection, sent = logged.connection, logged.sent
     new = NewEscalation("e" * 32, EscalationKind.MANUAL, "ts", Priority.NORMAL, "s", Handoff("s"), "U1")
 
     def create() -> Program[None]:
         yield insert_op(escalations, escalation_values(new, AT))
 
-    try:
-        await run_on_asyncpg(connection, create)
-        [esc] = await read_on_asyncpg(connection, lambda: load_escalations(BY_ID, new.id))
-        press = act(esc, EscalationAction.CLAIM, actor="U2", reason=None, now=AT, surfaces=[Surface.SLACK])
-        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
-        sent.clear()
-        claimed = await run_on_asyncpg(connection, lambda: apply_change(esc, press, actor="U2", at=AT))
-        await asyncio.sleep(0)
-        assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE escalations"), sent
-        [stored] = await read_on_asyncpg(connection, lambda: load_escalations(BY_ID, new.id))
-        assert claimed == stored and (stored.status.value, stored.handled_by, stored.version) == ("claimed", "U2", 1)
-        jobs = await connection.fetch("SELECT kind FROM jobs WHERE escalation_id = $1 ORDER BY id", new.id)
-        assert [j["kind"] for j in jobs] == ["ping_update", "notify_agent"]
-        # Pressed again from the same (now stale) ping: nothing is written, still one round trip.
-        await asyncio.sleep(0)
-        sent.clear()
-        assert await run_on_asyncpg(connection, lambda: apply_change(esc, press, actor="U2", at=AT)) is None
-        await asyncio.sleep(0)
-        assert len(sent) == 1, sent
-        assert await connection.fetchval("SELECT count(*) FROM jobs") == 2
-    finally:
-        await connection.close()
-        await engine.dispose()
+    await run_on_asyncpg(connection, create)
+    [esc] = await read_on_asyncpg(connection, lambda: load_escalations(BY_ID, new.id))
+    press = act(esc, EscalationAction.CLAIM, actor="U2", reason=None, now=AT, surfaces=[Surface.SLACK])
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+    sent.clear()
+    claimed = await run_on_asyncpg(connection, lambda: apply_change(esc, press, actor="U2", at=AT))
+    await asyncio.sleep(0)
+    assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE escalations"), sent
+    [stored] = await read_on_asyncpg(connection, lambda: load_escalations(BY_ID, new.id))
+    assert claimed == stored and (stored.status.value, stored.handled_by, stored.version) == ("claimed", "U2", 1)
+    jobs = await connection.fetch("SELECT kind FROM jobs WHERE escalation_id = $1 ORDER BY id", new.id)
+    assert [j["kind"] for j in jobs] == ["ping_update", "notify_agent"]
+    # Pressed again from the same (now stale) ping: nothing is written, still one round trip.
+    await asyncio.sleep(0)
+    sent.clear()
+    assert await run_on_asyncpg(connection, lambda: apply_change(esc, press, actor="U2", at=AT)) is None
+    await asyncio.sleep(0)
+    assert len(sent) == 1, sent
+    assert await connection.fetchval("SELECT count(*) FROM jobs") == 2
 
 
 async def test_connections_all_come_back_whatever_happens_to_the_statements_callers(db_url: str) -> None:
