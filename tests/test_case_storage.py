@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from chatbot.domain.case import CaseStatus, LinkKind, Resolution
+from chatbot.domain.case import CaseLink, CaseStatus, LinkKind, Resolution
 from chatbot.domain.case_policy import escalated, reopen, resolve, returned, worked_at_tier1
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.domain.run import RunState, RunStatus
@@ -184,17 +184,13 @@ async def test_every_change_is_on_the_timeline_with_who_and_when(store):
 
     await step(worked_at_tier1, AGENT, 1)
     await step(escalated, AGENT, 2, detail={"escalation": "e1"})
-    await store.cases.link(
-        c.id,
-        LinkKind.JIRA,
-        "DEV-4821",
-        label="tech_dev",
-        actor=TIER2,
-        at=T0 + timedelta(minutes=3),
-        action="case.linked",
-    )
     await store.cases.record(
-        c.id, actor=TIER2, at=T0 + timedelta(minutes=4), action="case.work.tech_dev", detail={"kind": "tech_dev"}
+        c.id,
+        actor=TIER2,
+        at=T0 + timedelta(minutes=4),
+        action="case.work.tech_dev",
+        detail={"kind": "tech_dev"},
+        link=CaseLink(LinkKind.JIRA, "DEV-4821", "tech_dev", TIER2, T0 + timedelta(minutes=3)),
     )
     await step(returned, TIER2, 5)
     await step(worked_at_tier1, AGENT, 6)
@@ -288,8 +284,10 @@ async def test_resolution_round_trips_and_reopening_clears_it(store):
 async def test_links_round_trip_in_order_with_who_and_when(store):
     c = await store.cases.open(new(ticket="482913"), actor=AGENT, at=T0)
     at1, at2 = T0 + timedelta(minutes=5), T0 + timedelta(minutes=9)
-    await store.cases.link(c.id, LinkKind.JIRA, "DEV-4821", label="tech_dev", actor=TIER2, at=at1, action="case.linked")
-    await store.cases.link(c.id, LinkKind.PARTNER, "CLV-99812", label=None, actor=TIER2, at=at2, action="case.linked")
+    jira = CaseLink(LinkKind.JIRA, "DEV-4821", "tech_dev", TIER2, at1)
+    partner = CaseLink(LinkKind.PARTNER, "CLV-99812", None, TIER2, at2)
+    for link in (jira, partner):  # as Tier II's recorded work links them
+        await store.cases.record(c.id, actor=TIER2, at=link.at, action="case.work.note", detail={}, link=link)
 
     for found in (await store.cases.get(c.id), await store.cases.by_number(c.number.lower())):
         assert found is not None

@@ -183,13 +183,6 @@ class CaseRepo:
         changed: bool = await self._write(write)
         return _written(case, values, resolution) if changed else None
 
-    async def link(
-        self, case_id: str, kind: LinkKind, ref: str, *, label: str | None, actor: str, at: datetime, action: str
-    ) -> None:
-        """Link the case to something (a Jira issue, a partner's ticket), with its audit event."""
-        link = CaseLink(kind, ref, label, actor, at)
-        await self._write(lambda: _linked(case_id, link, action))
-
     async def record(
         self,
         case_id: str,
