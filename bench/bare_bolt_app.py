@@ -2,7 +2,8 @@
 
 Run: SLACK_BOT_TOKEN=xoxb-... SLACK_SIGNING_SECRET=... .venv/bin/python -m bench.bare_bolt_app --port P --api-url U
 Default bolt settings, as a developer would write it. ``--shared-session`` gives the Web API client one aiohttp
-session (slack_sdk otherwise opens a new session, so a new connection, for every call).
+session (slack_sdk otherwise opens a new session, so a new connection, for every call). ``--database-url`` makes it
+durable: each step is committed before its ack (bare_store.py), the floor for an app that loses nothing.
 
 It walks a fixed four-question "playbook" with no storage, its state in the button values, and the same action ids
 as the chatbot so the same simulated agents drive it:
@@ -30,6 +31,8 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bench.bare_store import BareStore, store_for
 
 QUESTIONS = 4  # then a form, then the outcome
 PLAYBOOKS = [f"bare-{i}" for i in range(1, 7)]
@@ -126,7 +129,9 @@ def case_modal(channel: str, ticket: str | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def build(token: str, signing_secret: str, api_url: str, session: aiohttp.ClientSession | None) -> AsyncApp:
+def build(
+    token: str, signing_secret: str, api_url: str, session: aiohttp.ClientSession | None, store: BareStore | None = None
+) -> AsyncApp:
     app = AsyncApp(client=AsyncWebClient(token=token, base_url=api_url, session=session), signing_secret=signing_secret)
 
     @app.command("/triage")
@@ -138,22 +143,30 @@ def build(token: str, signing_secret: str, api_url: str, session: aiohttp.Client
             picker = [{"type": "section", "text": _text("mrkdwn", "Which playbook?"), "accessory": select}]
             await ack(response_type="ephemeral", text="Choose a playbook", blocks=picker)
             return
+        run = os.urandom(8).hex()
+        if store is not None:
+            await store.start(run, user, channel)
         await ack()
-        await client.chat_postMessage(channel=channel, **step_message(os.urandom(8).hex(), 1, 0, user))
+        await client.chat_postMessage(channel=channel, **step_message(run, 1, 0, user))
 
     @app.action("triage.pick")
     async def pick(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
+        user, channel, run = body["user"]["id"], body["channel"]["id"], os.urandom(8).hex()
+        if store is not None:
+            await store.start(run, user, channel)
         await ack()
-        user, channel = body["user"]["id"], body["channel"]["id"]
-        await client.chat_postMessage(channel=channel, **step_message(os.urandom(8).hex(), 1, 0, user))
+        await client.chat_postMessage(channel=channel, **step_message(run, 1, 0, user))
         await respond(delete_original=True)
 
     @app.action(re.compile(r"^triage\.(choice\.\d+|continue|back|restart)$"))
     async def clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
         action = body["actions"][0]
         ref = json.loads(action["value"])
         step = 0 if action["action_id"] in ("triage.restart", "triage.back") else ref["s"] + 1
+        if store is not None and not await store.step(ref["r"], ref["v"], step, action["action_id"]):
+            await ack()  # a stale button: the message already shows a newer step
+            return
+        await ack()
         container = body["container"]
         message = step_message(ref["r"], ref["v"] + 1, step, body["user"]["id"])
         await client.chat_update(channel=container["channel_id"], ts=container["message_ts"], **message)
@@ -179,8 +192,11 @@ def build(token: str, signing_secret: str, api_url: str, session: aiohttp.Client
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        await ack()
         ref = json.loads(view["private_metadata"])
+        if store is not None and not await store.step(ref["r"], ref["v"], QUESTIONS + 1, "submit"):
+            await ack()
+            return
+        await ack()
         message = step_message(ref["r"], ref["v"] + 1, QUESTIONS + 1, body["user"]["id"])
         await client.chat_update(channel=ref["ch"], ts=ref["ts"], **message)
 
@@ -201,13 +217,21 @@ def build(token: str, signing_secret: str, api_url: str, session: aiohttp.Client
             await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         number = words[0] if words else "?"
-        section = {"type": "section", "text": _text("mrkdwn", f"*Case {number}* · open · priority normal\n{HELP}")}
+        found = await store.case(number) if store is not None else None
+        opened = f" · opened by <@{found[1]}> at {found[2]}" if found else ""
+        section = {
+            "type": "section",
+            "text": _text("mrkdwn", f"*Case {number}* · open · priority normal{opened}\n{HELP}"),
+        }
         await ack(response_type="ephemeral", text=f"Case {number}", blocks=[section])
 
     @app.view("case.new.submit")
     async def case_opened(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        case_id = os.urandom(8).hex()
+        number, user = case_of(case_id), body["user"]["id"]
+        if store is not None:
+            await store.open_case(case_id, number, user, body["view"]["private_metadata"])
         await ack()
-        number, user = case_of(os.urandom(4).hex()), body["user"]["id"]
         text = f":file_folder: Case *{number}* opened by <@{user}>\n{HELP}"
         blocks = [{"type": "section", "text": _text("mrkdwn", text)}]
         await client.chat_postMessage(channel=body["view"]["private_metadata"], text=f"Case {number}", blocks=blocks)
@@ -225,25 +249,32 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-url", required=True, help="Web API base URL, with the trailing slash")
     parser.add_argument("--shared-session", action="store_true", help="one aiohttp session for every API call")
+    parser.add_argument("--database-url", help="commit each step before its ack (bare_store.py), in this database")
     args = parser.parse_args()
     token, secret = os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_SIGNING_SECRET"]
-    if args.shared_session:
-        # aiohttp wants a session created inside the loop that uses it: create it on bolt's startup.
-        app = build(token, secret, args.api_url, None)
-        web_app = app.web_app(port=args.port)
-
-        async def open_session(_web_app: web.Application) -> None:
-            app.client.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
-
-        async def close_session(_web_app: web.Application) -> None:
-            if app.client.session is not None:
-                await app.client.session.close()
-
-        web_app.on_startup.append(open_session)
-        web_app.on_cleanup.append(close_session)
-        web.run_app(web_app, host="127.0.0.1", port=args.port, print=None)
-    else:
+    if not args.shared_session and not args.database_url:
         build(token, secret, args.api_url, None).start(port=args.port, host="127.0.0.1")
+        return
+    store = store_for(args.database_url) if args.database_url else None
+    app = build(token, secret, args.api_url, None, store)
+    web_app = app.web_app(port=args.port)
+
+    # aiohttp sessions and asyncpg pools belong to the loop that uses them: open them on bolt's startup.
+    async def open_resources(_web_app: web.Application) -> None:
+        if args.shared_session:
+            app.client.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        if store is not None:
+            await store.open()
+
+    async def close_resources(_web_app: web.Application) -> None:
+        if args.shared_session and app.client.session is not None:
+            await app.client.session.close()
+        if store is not None:
+            await store.close()
+
+    web_app.on_startup.append(open_resources)
+    web_app.on_cleanup.append(close_resources)
+    web.run_app(web_app, host="127.0.0.1", port=args.port, print=None)
 
 
 if __name__ == "__main__":

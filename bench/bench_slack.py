@@ -1,7 +1,7 @@
 """Slack app benchmark: agents and supervisors doing every kind of interaction over HTTP, chatbot vs a bare bolt app.
 
 Run: .venv/bin/python -m bench.bench_slack [--agents 50] [--supervisors 4] [--seconds 20] [--warmup 5]
-     [--cpu-seconds 10] [--database sqlite|postgresql|both] [--bare default|shared|both|none] [--rounds 1]
+     [--cpu-seconds 10] [--database sqlite|postgresql|both] [--bare default|shared|both|durable|none] [--rounds 1]
      [--ping-rate 0.5] [--read-seconds 0] [--playbooks a,b] [--memory-runs N] [--profile] [--app-dir DIR]
      [--app-processes N] [--worker process|in-serve]
 
@@ -24,6 +24,9 @@ queue (pings.py); then a side-by-side summary and the issue's targets (printed, 
 --memory-runs N then starts N more runs through the server and prints its RSS along the way (memory.py).
 --profile samples the chatbot with py-spy in the window (`.venv/bin/pip install py-spy`; not a dependency).
 --app-dir serves the `chatbot` package (and playbooks, config/example.yaml) of another checkout, e.g. a copy in /tmp.
+--bare durable adds, for each --database, the bare app committing each step before its ack in that database (its
+run, a compare-and-set from the button's version, an audit row: bench/bare_store.py): what any app that loses nothing
+on a restart pays on this machine, printed next to the targets (which stay the stateless bare app's).
 --rounds N measures the targets in turn N times (bare, SQLite, PostgreSQL, bare, ...) and pools each target's
 rounds: on a shared machine whose speed drifts over minutes, interleaving keeps the comparison fair.
 Each server runs in its own process (so does the fake Slack); the agents run here. Not a test.
@@ -52,6 +55,12 @@ def targets(database: str, bare: str) -> list[Target]:
         chosen.append(Target("bare bolt (default)", "bare"))
     if bare in ("shared", "both"):
         chosen.append(Target("bare bolt (shared session)", "bare", shared_session=True))
+    if bare == "durable":
+        chosen.append(Target("bare bolt (default)", "bare"))
+        if database in ("sqlite", "both"):
+            chosen.append(Target("bare bolt + SQLite", "bare", database="sqlite"))
+        if database in ("postgresql", "both"):
+            chosen.append(Target("bare bolt + PostgreSQL", "bare", database="postgresql"))
     if database in ("sqlite", "both"):
         chosen.append(Target("chatbot (SQLite)", "chatbot", database="sqlite"))
     if database in ("postgresql", "both"):
@@ -69,7 +78,13 @@ def parse_args() -> argparse.Namespace:
         "--cpu-seconds", type=float, default=10.0, help="seconds of kind-homogeneous waves for CPU per kind (0: none)"
     )
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both", "none"], default="both")
-    parser.add_argument("--bare", choices=["default", "shared", "both", "none"], default="default")
+    parser.add_argument(
+        "--bare",
+        choices=["default", "shared", "both", "durable", "none"],
+        default="default",
+        help="the bare bolt app(s) to measure alongside: default, with a shared aiohttp session, both; durable:"
+        " the default one, and one committing each step before its ack in each --database (bench/bare_store.py)",
+    )
     parser.add_argument(
         "--ping-rate",
         type=float,

@@ -29,11 +29,16 @@ class Servers:
             await children.stop(child)
 
 
-async def start_bare(children: Children, label: str, fake: FakeSlackProcess, shared_session: bool) -> Servers:
+async def start_bare(
+    children: Children, label: str, fake: FakeSlackProcess, shared_session: bool, db_url: str | None = None
+) -> Servers:
+    """The bare bolt app; with `db_url`, durable (each step committed before its ack, bench/bare_store.py)."""
     port = free_port()
     argv = [PYTHON, "-m", "bench.bare_bolt_app", "--port", str(port), "--api-url", fake.api_url]
     if shared_session:
         argv.append("--shared-session")
+    if db_url is not None:
+        argv += ["--database-url", db_url]
     child = await children.start(label, argv, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET})
     await wait_until_serving(f"http://127.0.0.1:{port}/slack/events", child, any_status=True)
     return Servers([child], port)

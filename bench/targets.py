@@ -24,6 +24,7 @@ from typing import Literal
 import aiohttp
 
 from bench import payloads
+from bench.bare_store import bare_counts
 from bench.bench_config import SUPERVISOR_PREFIX, BenchConfig, write_config
 from bench.databases import db_counts, postgres_database, sqlite_database
 from bench.fake_process import FakeSlackProcess
@@ -174,7 +175,7 @@ async def measure(target: Target, options: Options) -> Result:
         config: BenchConfig | None = None
         db_url = await stack.enter_async_context(_database(target, options, children))
         if target.kind == "bare":
-            server = await start_bare(children, target.label, fake, target.shared_session)
+            server = await start_bare(children, target.label, fake, target.shared_session, db_url)
         else:
             assert db_url is not None
             folder = Path(tempfile.mkdtemp(prefix="config-", dir=options.work_dir))
@@ -265,12 +266,13 @@ async def measure(target: Target, options: Options) -> Result:
             memory_acked = options.memory_runs - refused.total()
         stats = await fake.stats()
         rss_end = sum(rss_mb(pid) for pid in pids)
-        counts = await db_counts(db_url) if db_url else {}
+        counts = (await db_counts(db_url) if target.kind == "chatbot" else await bare_counts(db_url)) if db_url else {}
         await server.stop(children)
         window = recorder.window(start, end)
         result = Result(
             label=target.label + (" +py-spy" if profiler else ""),
             bare=target.kind == "bare",
+            database=target.database,
             agents=options.agents,
             supervisors=options.supervisors,
             seconds=end - start,
@@ -332,6 +334,10 @@ def _checks(
     unreached = [p for p in playbooks if not library.reached.get(p)]
     checks.append(Check("playbooks no walk took to an outcome", 0, len(unreached)))
     if target.kind == "bare":
+        if target.database is not None:  # durable: every start and step it acked is in the database
+            runs = recorder.acked(START_ID) + recorder.acked(START_TICKET) + recorder.acked(PICK)
+            stored = counts.get("bare_runs", 0)
+            checks.append(Check("sessions started and acked <= runs in the database", stored, runs, at_most=True))
         return checks
     # A run is created before the ack: one that timed out at the load generator may exist all the same.
     started = recorder.acked(START_ID) + recorder.acked(START_TICKET) + recorder.acked(PICK) + memory_acked
