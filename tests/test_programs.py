@@ -6,21 +6,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from chatbot.domain.case import CaseStatus
+from chatbot.domain.case import Case, CaseStatus, Resolution
+from chatbot.domain.case_policy import resolve as resolve_case
 from chatbot.domain.case_policy import run_resolved
 from chatbot.domain.escalation import EscalationAction, EscalationKind, Handoff, NewEscalation, Priority, Surface
 from chatbot.domain.escalation_policy import act
+from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage import create_engine, run_writes
+from chatbot.storage.cases import _BY_ID as CASE_BY_ID
+from chatbot.storage.cases import CaseWrite, case_write
+from chatbot.storage.cases import _one_case as one_case
 from chatbot.storage.db import driver_params
 from chatbot.storage.escalations import _BY_ID as BY_ID
 from chatbot.storage.escalations import _load as load_escalations
-from chatbot.storage.escalations import apply_change, escalation_values
+from chatbot.storage.escalations import apply_change, apply_with_case, escalation_values
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import HotPath
 from chatbot.storage.migrate import upgrade
@@ -486,3 +491,93 @@ async def test_connections_all_come_back_whatever_happens_to_the_statements_call
     assert await asyncio.wait_for(asyncio.gather(*(_status(hot, "p1") for _ in range(4))), 5) == ["open"] * 4
     await asyncio.wait_for(hot.close(), 5)
     await engine.dispose()
+
+
+def _open_case(case_id: str, number: str) -> Case:
+    return Case(case_id, number, CaseStatus.OPEN, None, None, "ts", "U1", "slack", "C1", {}, 0, AT, AT)
+
+
+def _resolving(esc_id: str, case: Case) -> tuple[NewEscalation, CaseWrite]:
+    """An escalation to create, and its case's resolve: the agent told (a job with no key) and the case's closing
+    timer (a keyed job), as a resolve with quiet days writes them."""
+    new = NewEscalation(esc_id, EscalationKind.MANUAL, "ts", Priority.NORMAL, "s", Handoff("s"), "U1", case_id=case.id)
+    told = NewJob(JobKind.AGENT_UPDATE, {"surface": "slack"}, AT, esc_id)
+    timer = NewJob(JobKind.CASE_CLOSE, {"case_id": case.id}, AT + timedelta(days=3), key=f"case-close:{case.id}")
+    change = resolve_case(case, AT, 3)
+    return new, case_write(
+        case, change, actor="U2", at=AT, resolution=Resolution("found", "changed"), jobs=[told, timer]
+    )
+
+
+async def test_a_resolve_writes_its_case_only_if_the_escalation_was_not_stale(hot: HotPath) -> None:
+    """The escalation's compare-and-set decides between two presses; the case's applies only after it."""
+    case = _open_case("c8", "TS-2026-000208")
+    new, write = _resolving("a" * 32, case)
+    other, _ = _resolving("b" * 32, case)
+
+    def create() -> Program[None]:
+        yield insert_op(cases, _case(case.id, case.number))
+        yield insert_op(escalations, escalation_values(new, AT))
+        yield insert_op(escalations, escalation_values(other, AT))
+
+    await hot.write(create)
+    [esc] = await hot.read(lambda: load_escalations(BY_ID, new.id))
+    [second] = await hot.read(lambda: load_escalations(BY_ID, other.id))
+    press = act(esc, EscalationAction.RESOLVE, actor="U2", reason=None, now=AT, surfaces=[Surface.SLACK])
+    result = await hot.write(lambda: apply_with_case(esc, press, write, actor="U2", at=AT))
+    assert result is not None
+    resolved, closed = result
+    [stored] = await hot.read(lambda: load_escalations(BY_ID, new.id))
+    stored_case = await hot.read(lambda: one_case(CASE_BY_ID, case.id))
+    assert resolved == stored and stored.status.value == "resolved"
+    assert closed == stored_case and (closed.status, closed.version, closed.resolution) == (
+        CaseStatus.RESOLVED, 1, Resolution("found", "changed")
+    )  # fmt: skip
+    # The same press again (the escalation is stale): nothing is written, the case's part neither.
+    assert await hot.write(lambda: apply_with_case(esc, press, write, actor="U2", at=AT)) is None
+    # The other escalation of the case, fresh, with the case as it was read before the resolve (stale now): the
+    # escalation is resolved, the case is left as it is for the caller to read again.
+    other_press = act(second, EscalationAction.RESOLVE, actor="U3", reason=None, now=AT, surfaces=[Surface.SLACK])
+    result = await hot.write(lambda: apply_with_case(second, other_press, write, actor="U3", at=AT))
+    assert result is not None and result[1] is None and result[0].status.value == "resolved"
+    assert await hot.read(lambda: one_case(CASE_BY_ID, case.id)) == stored_case
+    events = await hot.read(lambda: _actions())
+    assert events.count("case.resolved") == 1 and events.count("escalation.resolve") == 2, events
+    jobs = await hot.read(lambda: _job_kinds())
+    assert jobs.count("case_close") == 1 and jobs.count("agent_update") == 1, jobs
+
+
+def _actions() -> Program[list[str]]:
+    rows = yield Op(statement("SELECT action FROM audit_events ORDER BY id", returns_rows=True), ())
+    return [r[0] for r in rows]
+
+
+def _job_kinds() -> Program[list[str]]:
+    rows = yield Op(statement("SELECT kind FROM jobs ORDER BY id", returns_rows=True), ())
+    return [r[0] for r in rows]
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_resolve_and_its_case_are_one_round_trip(logged: Logged) -> None:
+    """Two compare-and-sets on two tables, with their events and jobs (keyed and not): one statement, no BEGIN."""
+    connection, sent = logged.connection, logged.sent
+    case = _open_case("c9", "TS-2026-000209")
+    new, write = _resolving("c" * 32, case)
+
+    def create() -> Program[None]:
+        yield insert_op(cases, _case(case.id, case.number))
+        yield insert_op(escalations, escalation_values(new, AT))
+
+    await run_on_asyncpg(connection, create)
+    [esc] = await read_on_asyncpg(connection, lambda: load_escalations(BY_ID, new.id))
+    press = act(esc, EscalationAction.RESOLVE, actor="U2", reason=None, now=AT, surfaces=[Surface.SLACK])
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+    sent.clear()
+    result = await run_on_asyncpg(connection, lambda: apply_with_case(esc, press, write, actor="U2", at=AT))
+    await asyncio.sleep(0)
+    assert len(sent) == 1 and sent[0].startswith("WITH g0 AS (UPDATE escalations"), sent
+    assert result is not None and result[1] is not None and result[1].status == CaseStatus.RESOLVED
+    jobs = await connection.fetch("SELECT kind, key FROM jobs ORDER BY id")
+    assert [j["kind"] for j in jobs] == ["ping_update", "notify_agent", "agent_update", "case_close"], jobs
+    assert [j["key"] for j in jobs][-1] == "case-close:c9"

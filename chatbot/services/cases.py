@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chatbot.config import Config, Procedure
+from chatbot.config import Config
 from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseStatus, LinkKind, Resolution, WorkKind
 from chatbot.domain.case_policy import (
     ESCALATE_FROM,
@@ -31,19 +31,18 @@ from chatbot.domain.errors import UserFacingError
 from chatbot.domain.escalation import AgentUpdate, Escalation, NewEscalation
 from chatbot.domain.escalation_policy import agent_update
 from chatbot.domain.jobs import Job, JobKind, NewJob
-from chatbot.engine.machine import DEFAULT_SIGNATURE
 from chatbot.rendering.templates import (
-    CASE_CLOSURE_NOTE,
-    CASE_CLOSURE_REPLY,
     CASE_OPENED_REPLY,
     CASE_STATUS_REPLY,
     Renderer,
 )
 from chatbot.scheduler.worker import Done, JobContext, Registration
+from chatbot.services.case_texts import Closure, case_context, closure
 from chatbot.services.case_words import CUSTOMER_WORK, HELPFUL_DETAILS, WORK_LABELS
 from chatbot.services.clock import Clock
 from chatbot.services.references import TICKET
 from chatbot.storage import Store
+from chatbot.storage.cases import CaseWrite, case_write
 from chatbot.storage.run_writes import CaseMove, NewCase
 
 log = logging.getLogger(__name__)
@@ -57,15 +56,6 @@ class UnknownCase(UserFacingError):
 class StaleCase(UserFacingError):
     def __init__(self) -> None:
         super().__init__("Someone changed this case a moment ago; try again.")
-
-
-@dataclass(frozen=True)
-class Closure:
-    """What resolving a case produced: the reply the agent sends and the note they paste."""
-
-    case: Case
-    reply: str
-    note: str
 
 
 @dataclass(frozen=True)
@@ -308,37 +298,27 @@ class CaseService:
         for _ in range(3):  # a concurrent change (a link, a status) moves the version: read again and retry
             case = read if read is not None and read.id == case_id else await self.get(case_id)
             read = None
-            closure = self._closure(case, resolution, actor)
-            jobs = []
-            if tell is not None:
-                update = AgentUpdate(actor, case.number, reply=closure.reply, note=closure.note)
-                jobs.append(agent_update(tell, update, self.clock()))
-            resolved = await self._resolve(case, actor, resolution, jobs)
+            texts, write = self.closure_write(case, actor, resolution, tell)
+            resolved = await self.store.cases.write(write)
             if resolved is not None:
-                return replace(closure, case=resolved)
+                return replace(texts, case=resolved)
         raise StaleCase()
 
-    def _closure(self, case: Case, resolution: Resolution, actor: str) -> Closure:
-        kept = (LinkKind.JIRA, LinkKind.PARTNER)
-        recorded = [f"{link.kind.value}: {link.ref}" for link in case.links if link.kind in kept]
-        ctx = {
-            **self._context(case),
-            "found": resolution.found,
-            "changed": resolution.changed,
-            "resolved_by": self.config.names().get(actor, actor),
-            "links_recorded": recorded,
-        }
-        reply = self.renderer.render_file(CASE_CLOSURE_REPLY, ctx)
-        note = self.renderer.render_file(CASE_CLOSURE_NOTE, ctx)
-        return Closure(case, reply, note)
-
-    async def _resolve(self, case: Case, actor: str, resolution: Resolution, jobs: list[NewJob]) -> Case | None:
+    def closure_write(
+        self, case: Case, actor: str, resolution: Resolution, tell: Escalation | None
+    ) -> tuple[Closure, CaseWrite]:
+        """The case's closure, and the write that resolves it: the agent told (`tell`: the escalation Tier II
+        resolved) and, with quiet days, the timer that closes it, in the same transaction."""
+        found = closure(self.config, self.renderer, case, resolution, actor)
         now = self.clock()
         change = resolve(case, now, self.config.cases.close_after_days)
+        jobs = []
+        if tell is not None:
+            jobs.append(agent_update(tell, AgentUpdate(actor, case.number, reply=found.reply, note=found.note), now))
         if change.close_due is not None:  # closes by itself after the quiet days, unless reopened
             key = f"case-close:{case.id}:{now.isoformat()}"
-            jobs = [*jobs, NewJob(JobKind.CASE_CLOSE, {"case_id": case.id}, change.close_due, key=key)]
-        return await self.store.cases.apply(case, change, actor=actor, at=now, resolution=resolution, jobs=jobs)
+            jobs.append(NewJob(JobKind.CASE_CLOSE, {"case_id": case.id}, change.close_due, key=key))
+        return found, case_write(case, change, actor=actor, at=now, resolution=resolution, jobs=jobs)
 
     async def close_when_due(self, case_id: str) -> bool:
         """The CASE_CLOSE timer: close a resolved case nobody reopened. True if it closed."""
@@ -368,17 +348,7 @@ class CaseService:
 
     # --- helpers ---------------------------------------------------------------------------------------------
     def _context(self, case: Case) -> dict[str, Any]:
-        procedure = self.config.procedures.get(case.procedure or "")
-        days = self.config.cases.close_after_days
-        return {
-            "close_after_days": days,
-            "closes_at_once": days <= 0,
-            "case_number": case.number,
-            "fields": {"ticket_id": case.ticket or "", **case.details},
-            "signature": procedure.signature if procedure else DEFAULT_SIGNATURE,
-            "team": procedure.team if procedure else Procedure.model_fields["team"].default,
-            "case": {"number": case.number, "ticket": case.ticket, "status": case.status.value},
-        }
+        return case_context(self.config, case)
 
     async def _apply(self, case: Case, change: CaseChange, actor: str, detail: dict[str, Any] | None = None) -> Case:
         changed = await self.store.cases.apply(case, change, actor=actor, at=self.clock(), detail=detail)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chatbot.config import Config, Group
-from chatbot.domain.case import Case, WorkKind
+from chatbot.domain.case import Case, Resolution, WorkKind
 from chatbot.domain.errors import UserFacingError
 from chatbot.domain.escalation import (
     Escalation,
@@ -35,10 +36,12 @@ from chatbot.domain.run import RunState
 from chatbot.engine.machine import Engine
 from chatbot.engine.schema import OutcomeKind
 from chatbot.services.access import AccessPolicy, NotAllowed
-from chatbot.services.cases import CaseService, Closure
+from chatbot.services.case_texts import Closure
+from chatbot.services.cases import CaseService
 from chatbot.services.clock import Clock
 from chatbot.services.references import parse_reference
 from chatbot.storage import Store
+from chatbot.storage.cases import CaseWrite
 
 UsergroupMembers = Callable[[str], Awaitable[frozenset[str]]]
 ESCALATING = (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
@@ -267,15 +270,34 @@ class EscalationService:
     async def _act(
         self, esc: Escalation, group: Group, action: str, *, actor: str, version: int, reason: str | None = None
     ) -> Escalation:
+        return (await self._change(esc, group, action, actor=actor, version=version, reason=reason))[0]
+
+    async def _change(
+        self,
+        esc: Escalation,
+        group: Group,
+        action: str,
+        *,
+        actor: str,
+        version: int,
+        reason: str | None = None,
+        case: CaseWrite | None = None,
+    ) -> tuple[Escalation, Case | None]:
+        """The action's compare-and-set; with `case`, the case's own in the same statement (the case as written,
+        or None if it had moved since it was read)."""
         if esc.version != version:
             raise StaleEscalation()
         now = self.clock()
         change = policy_act(esc, EscalationAction(action), actor=actor, reason=reason, now=now, surfaces=group.surfaces)
-        updated = await self.store.escalations.apply(esc, change, actor=actor, at=now)
+        escalations = self.store.escalations
+        if case is None:
+            updated, written = await escalations.apply(esc, change, actor=actor, at=now), None
+        else:
+            updated, written = await escalations.apply_with_case(esc, change, case, actor=actor, at=now)
         if updated is None:
             self._known.pop(esc.id, None)  # someone else moved it on: read it next time
             raise StaleEscalation()
-        return self._remember(updated)
+        return self._remember(updated), written
 
     async def _with_case(
         self, escalation_id: str, actor: str, version: int | None = None
@@ -307,15 +329,21 @@ class EscalationService:
     async def resolve(
         self, escalation_id: str, *, actor: str, version: int, found: str, changed: str
     ) -> tuple[Escalation, Closure | None]:
-        """Resolve: the escalation first (its compare-and-set decides between two presses), then its case, whose
-        closure reply and note go to the agent. None when there is no case to close (one already resolved)."""
+        """Resolve the escalation and its case, whose closure reply and note go to the agent: one statement on
+        PostgreSQL, the case's compare-and-set applying only if the escalation's did (which decides between two
+        presses). None when there is no case to close (one already resolved)."""
         if not found.strip():
             raise UserFacingError("Say what was found: the closure reply is written from it.")
+        action = EscalationAction.RESOLVE.value
         esc, group, case = await self._with_case(escalation_id, actor, version)
-        esc = await self._act(esc, group, EscalationAction.RESOLVE.value, actor=actor, version=version)
         if case is None or self.cases is None or not case.is_open:
-            return esc, None
-        return esc, await self.cases.resolve(case.id, actor=actor, found=found, changed=changed, tell=esc, read=case)
+            return await self._act(esc, group, action, actor=actor, version=version), None
+        closure, write = self.cases.closure_write(case, actor, Resolution(found.strip(), changed.strip()), tell=esc)
+        esc, resolved = await self._change(esc, group, action, actor=actor, version=version, case=write)
+        if resolved is not None:
+            return esc, replace(closure, case=resolved)
+        # The case moved between its read and the write (a link recorded, say): it is resolved on its own, read again.
+        return esc, await self.cases.resolve(case.id, actor=actor, found=found, changed=changed, tell=esc)
 
     async def record_work(
         self, escalation_id: str, kind: WorkKind, *, actor: str, reference: str | None, detail: str | None

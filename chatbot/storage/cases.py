@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -63,6 +63,47 @@ def _written(case: Case, values: dict[str, Any], resolution: Resolution | None) 
     if "resolution_json" in values:  # written: the one given, or cleared
         kept = resolution if values["resolution_json"] is not None else None
     return replace(case, status=CaseStatus(values["status"]), version=values["version"], resolution=kept, **dates)
+
+
+@dataclass(frozen=True)
+class CaseWrite:
+    """A case's compare-and-set on its version, with its audit event and jobs, as a program (`program`: False, with
+    nothing written, if someone changed the case first); `written()` is the case it leaves. A program of its own
+    (CaseRepo.write) or the tail of another's (the escalation's resolve, EscalationRepo.apply_with_case)."""
+
+    case: Case
+    values: dict[str, Any]
+    event: dict[str, Any]
+    jobs: Sequence[NewJob]
+    at: datetime
+    resolution: Resolution | None
+
+    def program(self) -> Program[bool]:
+        sets = ", ".join(f"{name} = ?" for name in self.values)
+        compare_and_set = guard(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
+        if (yield Op(compare_and_set, (*self.values.values(), self.case.id, self.case.version))) != 1:
+            return False  # nothing of it written
+        yield insert_op(audit_events, self.event)
+        yield from add_jobs_program(self.jobs, self.at)
+        return True
+
+    def written(self) -> Case:
+        return _written(self.case, self.values, self.resolution)
+
+
+def case_write(
+    case: Case,
+    change: CaseChange,
+    *,
+    actor: str,
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+    resolution: Resolution | None = None,
+    jobs: Sequence[NewJob] = (),
+) -> CaseWrite:
+    values = {**case_values(change, at, resolution), "version": case.version + 1}
+    event = case_event(case.id, at, actor, change.action, {"status": change.status.value, **(detail or {})})
+    return CaseWrite(case, values, event, jobs, at, resolution)
 
 
 _CASES = Plain(CaseRow.__table__)  # type: ignore[arg-type]
@@ -168,20 +209,14 @@ class CaseRepo:
     ) -> Case | None:
         """Compare-and-set on the case's version: its new status, its audit event and follow-up jobs. The case as it
         now is, or None if someone changed it first."""
-        values = {**case_values(change, at, resolution), "version": case.version + 1}
-        sets = ", ".join(f"{name} = ?" for name in values)
-        compare_and_set = guard(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
-        event = case_event(case.id, at, actor, change.action, {"status": change.status.value, **(detail or {})})
+        return await self.write(
+            case_write(case, change, actor=actor, at=at, detail=detail, resolution=resolution, jobs=jobs)
+        )
 
-        def write() -> Program[bool]:
-            if (yield Op(compare_and_set, (*values.values(), case.id, case.version))) != 1:
-                return False  # nothing written yet: the transaction commits nothing
-            yield insert_op(audit_events, event)
-            yield from add_jobs_program(jobs, at)
-            return True
-
-        changed: bool = await self._write(write)
-        return _written(case, values, resolution) if changed else None
+    async def write(self, write: CaseWrite) -> Case | None:
+        """`write` on its own (see `apply`)."""
+        changed: bool = await self._write(write.program)
+        return write.written() if changed else None
 
     async def record(
         self,

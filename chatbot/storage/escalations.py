@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatbot.domain.case import Case
 from chatbot.domain.escalation import (
     Escalation,
     EscalationKind,
@@ -34,6 +35,9 @@ from chatbot.storage.tables import (
     escalation_posts,
     escalation_sources,
 )
+
+if TYPE_CHECKING:  # storage/cases.py imports this module (through run_writes)
+    from chatbot.storage.cases import CaseWrite
 
 
 def escalation_values(esc: NewEscalation, at: datetime) -> dict[str, Any]:
@@ -148,6 +152,19 @@ def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -
     return applied(esc, change, at)
 
 
+def apply_with_case(
+    esc: Escalation, change: Change, case: CaseWrite, *, actor: str, at: datetime
+) -> Program[tuple[Escalation, Case | None] | None]:
+    """`apply_change`, then the case's compare-and-set, which applies only if the escalation's did: one statement
+    on PostgreSQL (two guards on two tables, programs_pg). None, with nothing written, if the escalation was stale;
+    (escalation, None) if only the case had moved since it was read (the caller reads it again and writes it alone).
+    """
+    changed = yield from apply_change(esc, change, actor=actor, at=at)  # Abort(None) if stale
+    if changed is None:
+        return None
+    return changed, (case.written() if (yield from case.program()) else None)
+
+
 def _post_values(escalation_id: str, post: PostRef, at: datetime) -> dict[str, Any]:
     return {
         "escalation_id": escalation_id,
@@ -247,6 +264,13 @@ class EscalationRepo:
         change leaves it, or None if stale. Taken the short way (a supervisor's press waits for it)."""
         changed: Escalation | None = await self._write(lambda: apply_change(esc, change, actor=actor, at=at))
         return changed
+
+    async def apply_with_case(
+        self, esc: Escalation, change: Change, case: CaseWrite, *, actor: str, at: datetime
+    ) -> tuple[Escalation | None, Case | None]:
+        """`apply`, and in the same transaction the case's own compare-and-set (`apply_with_case`)."""
+        result = await self._write(lambda: apply_with_case(esc, change, case, actor=actor, at=at))
+        return result if result is not None else (None, None)
 
     def job_write(self, esc: Escalation, change: Change) -> Write:
         """What a job found out (a ping's post, a new tier), written with the job's completion. No version bump:

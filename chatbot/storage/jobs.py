@@ -83,9 +83,11 @@ async def add_jobs(session: AsyncSession, new: Sequence[NewJob], at: datetime) -
 
 
 def add_jobs_program(new: Sequence[NewJob], at: datetime) -> Program[None]:
-    """`add_jobs` as a program: one whose key exists already is left out."""
+    """`add_jobs` as a program: one whose key exists already is left out. Every job row is inserted in one shape,
+    keyed or not (a NULL key conflicts with nothing), so a program's jobs go as one INSERT on PostgreSQL: a keyed
+    one among unkeyed ones would take a statement, and a transaction, of its own (programs_pg._fits)."""
     for job in new:
-        yield insert_op(jobs, job_values(job, at), on_conflict_nothing=("key",) if job.key else ())
+        yield insert_op(jobs, job_values(job, at), on_conflict_nothing=("key",))
 
 
 def _held(columns: tuple[str, ...]) -> Any:
