@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from chatbot.domain.case import CaseLink, CaseStatus, LinkKind, Resolution
+from chatbot.domain.case import CaseLink, CaseNumber, CaseStatus, LinkKind, Resolution
 from chatbot.domain.case_policy import escalated, reopen, resolve, returned, worked_at_tier1
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.domain.run import RunState, RunStatus
@@ -330,6 +330,28 @@ async def test_open_for_ticket_finds_the_newest_open_case_and_ignores_resolved_a
     assert await store.cases.apply(second, escalated(second), actor=AGENT, at=T0 + timedelta(hours=5))
     assert (await store.cases.open_for_ticket("482913")).id == second.id  # escalated is still open
     assert (await store.cases.open_for_ticket("555555")).ticket == "555555"
+
+
+async def test_a_tickets_new_number_is_taken_only_while_it_has_no_open_case(store):
+    """A start with a ticket takes its new case's number and learns the ticket has no open case in one statement;
+    with an open case no number is taken, so the numbers stay without gaps."""
+    first = await store.cases.open(new(ticket="482913"), actor=AGENT, at=T0)
+    assert await store.cases.number_unless_open("TS", 2026, "482913") is None  # open: continue that case
+    assert await store.cases.number_unless_open("TS", 2026, "482913") is None
+    counter = await store.cases.number_unless_open("TS", 2026, "777001")  # no case: the next number, taken
+    assert counter is not None and str(CaseNumber("TS", 2026, counter)) == _next_after(first.number)
+    case = await store.cases.open(new(ticket="777001"), actor=AGENT, at=T0, counter=counter)
+    assert case.number == str(CaseNumber("TS", 2026, counter))
+    # Closed: the ticket's next contact is a new case, numbered next.
+    assert await store.cases.apply(first, resolve(first, T0 + timedelta(hours=1), 0), actor=AGENT, at=T0)
+    again = await store.cases.number_unless_open("TS", 2026, "482913")
+    assert again == counter + 1
+    assert (await store.cases.open(new(), actor=AGENT, at=T0)).number == str(CaseNumber("TS", 2026, counter + 2))
+
+
+def _next_after(number: str) -> str:
+    prefix, year, serial = number.rsplit("-", 2)
+    return str(CaseNumber(prefix, int(year), int(serial) + 1))
 
 
 async def test_an_agents_open_cases_oldest_first_and_the_open_count(store):

@@ -581,3 +581,30 @@ async def test_on_postgresql_a_resolve_and_its_case_are_one_round_trip(logged: L
     jobs = await connection.fetch("SELECT kind, key FROM jobs ORDER BY id")
     assert [j["kind"] for j in jobs] == ["ping_update", "notify_agent", "agent_update", "case_close"], jobs
     assert [j["key"] for j in jobs][-1] == "case-close:c9"
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_tickets_number_unless_it_has_an_open_case_is_one_round_trip(logged: Logged) -> None:
+    """A start with a ticket: whether the ticket has an open case and, if not, its new case's number, at once."""
+    connection, sent = logged.connection, logged.sent
+
+    def number() -> Program[int | None]:
+        return run_writes.next_number_unless_open("TS", 2026, "482913")
+
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+    sent.clear()
+    assert await run_on_asyncpg(connection, number) == 1
+    await asyncio.sleep(0)
+    assert len(sent) == 1 and sent[0].startswith("INSERT INTO case_counters"), sent  # no BEGIN, no COMMIT
+
+    def opened() -> Program[None]:
+        yield insert_op(cases, {**_case("t1", "TS-2026-000001"), "ticket": "482913"})
+
+    await run_on_asyncpg(connection, opened)
+    await asyncio.sleep(0)
+    sent.clear()
+    assert await run_on_asyncpg(connection, number) is None
+    await asyncio.sleep(0)
+    assert len(sent) == 1, sent
+    assert await connection.fetchval("SELECT last FROM case_counters WHERE prefix = 'TS'") == 1  # none taken

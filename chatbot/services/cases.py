@@ -65,6 +65,7 @@ class StartPlan:
     new_case: NewCase | None
     case: Case | None
     move: CaseMove | None
+    counter: int | None = None  # the new case's number, when taken already
 
 
 CaseWork = tuple[Case, list[str] | None]  # a case and the kinds of Tier II work recorded on it (None: not read)
@@ -118,16 +119,20 @@ class CaseService:
         tier1: bool = True,
     ) -> StartPlan:
         """The case a new run works on: the one named (reopened if it was closed), else the open case of the ticket,
-        else a new one, opened with the run in one transaction."""
+        else a new one, opened with the run in one transaction. For a ticket, its new case's number is taken unless
+        the ticket has an open case, in one statement: the case is read only when there is one."""
+        now = self.clock()
+        status = CaseStatus.TIER1 if tier1 else CaseStatus.OPEN
+        new = NewCase(self.prefix(procedure), now.year, actor, surface, channel, procedure, ticket, status=status)
         case = None
         if number:
             case = await self.by_number(number)
         elif ticket:
-            case = await self.store.cases.open_for_ticket(ticket)
+            counter = await self.store.cases.number_unless_open(new.prefix, new.year, ticket)
+            if counter is not None:
+                return StartPlan(new, None, None, counter)
+            case = await self.store.cases.open_for_ticket(ticket)  # None if it was closed since: a new case then
         if case is None:
-            status = CaseStatus.TIER1 if tier1 else CaseStatus.OPEN
-            now = self.clock()
-            new = NewCase(self.prefix(procedure), now.year, actor, surface, channel, procedure, ticket, status=status)
             return StartPlan(new, None, None)
         if not case.is_open:
             return StartPlan(None, case, CaseMove(case.id, reopen(case), (case.status,)))
@@ -203,7 +208,7 @@ class CaseService:
             tier1=tier1,
         )
         if plan.new_case is not None:
-            return await self.store.cases.open(plan.new_case, actor=actor, at=self.clock())
+            return await self.store.cases.open(plan.new_case, actor=actor, at=self.clock(), counter=plan.counter)
         assert plan.case is not None
         if plan.move is not None:
             await self.store.move_case(plan.move, actor=actor, at=self.clock())

@@ -178,6 +178,7 @@ class TriageService:
             actor=actor,
             at=now,
             new_case=plan.new_case if plan else None,
+            counter=plan.counter if plan else None,
             case_id=plan.case.id if plan and plan.case else None,
             move=plan.move if plan else None,
         )

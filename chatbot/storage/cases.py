@@ -16,7 +16,16 @@ from chatbot.domain.jobs import NewJob
 from chatbot.storage.jobs import add_jobs_program
 from chatbot.storage.programs import Op, Program, Reader, Statement, Writer, guard, insert_op, statement
 from chatbot.storage.rows import CASE_BY_NUMBER, CASE_OF_ESCALATION, Joined, Plain, audit_values
-from chatbot.storage.run_writes import NewCase, OpenedCase, case_values, link_values, next_number, open_case
+from chatbot.storage.run_writes import (
+    STILL_OPEN,
+    NewCase,
+    OpenedCase,
+    case_values,
+    link_values,
+    next_number,
+    next_number_unless_open,
+    open_case,
+)
 from chatbot.storage.tables import (
     AuditEventRow,
     CaseLinkRow,
@@ -108,17 +117,16 @@ def case_write(
 
 _CASES = Plain(CaseRow.__table__)  # type: ignore[arg-type]
 _LINKS = Plain(CaseLinkRow.__table__)  # type: ignore[arg-type]
-_STILL_OPEN = f"status NOT IN ('{CaseStatus.RESOLVED.value}', '{CaseStatus.CLOSED.value}')"
 _WITH_LINKS = Joined(_CASES, _LINKS, "case_id")  # a case with its links: one statement
 _BY_ID = statement(f"{_WITH_LINKS.select} WHERE a.id = ? ORDER BY b.id", returns_rows=True)
 _BY_NUMBER = statement(f"{_WITH_LINKS.select} WHERE a.number = ? ORDER BY b.id", returns_rows=True)
 _OF_ESCALATION = statement(f"{_WITH_LINKS.select} WHERE a.id = {CASE_OF_ESCALATION} ORDER BY b.id", returns_rows=True)
 _OPEN_FOR_TICKET = statement(
-    f"{_WITH_LINKS.select} WHERE a.id = (SELECT id FROM cases WHERE ticket = ? AND {_STILL_OPEN}"
+    f"{_WITH_LINKS.select} WHERE a.id = (SELECT id FROM cases WHERE ticket = ? AND {STILL_OPEN}"
     " ORDER BY opened_at DESC LIMIT 1) ORDER BY b.id",
     returns_rows=True,
 )
-_OPEN_FOR_OWNER = statement(f"{_CASES.select} WHERE owner_id = ? AND {_STILL_OPEN} ORDER BY opened_at LIMIT ?",
+_OPEN_FOR_OWNER = statement(f"{_CASES.select} WHERE owner_id = ? AND {STILL_OPEN} ORDER BY opened_at LIMIT ?",
                             returns_rows=True)  # fmt: skip
 _AUDIT = Plain(AuditEventRow.__table__)  # type: ignore[arg-type]
 # Reads of a case's parts by its id, or by its number (rows.CASE_BY_NUMBER).
@@ -128,7 +136,7 @@ _TIMELINE_BY_NUMBER = statement(_TIMELINE_OF.format(case=CASE_BY_NUMBER), return
 _WORK_OF = "SELECT action FROM audit_events WHERE case_id = {case} AND action LIKE 'case.work.%' ORDER BY at, id"
 _WORK = statement(_WORK_OF.format(case="?"), returns_rows=True)
 _WORK_OF_ESCALATION = statement(_WORK_OF.format(case=CASE_OF_ESCALATION), returns_rows=True)
-_COUNT_OPEN = statement(f"SELECT count(*) FROM cases WHERE {_STILL_OPEN}", returns_rows=True)
+_COUNT_OPEN = statement(f"SELECT count(*) FROM cases WHERE {STILL_OPEN}", returns_rows=True)
 _RUNS_OF = "SELECT id, playbook_id, status FROM runs WHERE case_id = {case} ORDER BY created_at"
 _RUNS = statement(_RUNS_OF.format(case="?"), returns_rows=True)
 _RUNS_BY_NUMBER = statement(_RUNS_OF.format(case=CASE_BY_NUMBER), returns_rows=True)
@@ -164,10 +172,12 @@ class CaseRepo:
         self._write = write
         self._read = read
 
-    async def open(self, new: NewCase, *, actor: str, at: datetime) -> Case:
+    async def open(self, new: NewCase, *, actor: str, at: datetime, counter: int | None = None) -> Case:
         """Open a case on its own (`/case new`): numbered by one atomic increment of its prefix's counter, so two
-        replicas opening cases at once never get the same number (run_writes.next_number, as a run's start does)."""
-        counter = await self._write(lambda: next_number(new.prefix, new.year))
+        replicas opening cases at once never get the same number (run_writes.next_number, as a run's start does);
+        `counter`: one taken already (`number_unless_open`)."""
+        if counter is None:
+            counter = await self._write(lambda: next_number(new.prefix, new.year))
         opened: OpenedCase = await self._write(lambda: open_case(new, counter, actor=actor, at=at))
         links = [SimpleNamespace(**opened.link)] if opened.link is not None else []
         return _case(SimpleNamespace(**opened.row), links)  # type: ignore[arg-type]  # as it reads them back
@@ -185,6 +195,11 @@ class CaseRepo:
         first: a supervisor's press reads both at once."""
         found: Case | None = await self._read(lambda: _one_case(_OF_ESCALATION, escalation_id))
         return found
+
+    async def number_unless_open(self, prefix: str, year: int, ticket: str) -> int | None:
+        """A new case's number, unless the ticket has an open case (None: read it with `open_for_ticket`)."""
+        counter: int | None = await self._write(lambda: next_number_unless_open(prefix, year, ticket))
+        return counter
 
     async def open_for_ticket(self, ticket: str) -> Case | None:
         """The newest case still open for a Zendesk ticket: a second contact on it continues that case."""

@@ -147,14 +147,15 @@ class Store:
         actor: str,
         at: datetime,
         new_case: NewCase | None = None,
+        counter: int | None = None,
         case_id: str | None = None,
         move: CaseMove | None = None,
     ) -> tuple[RunRecord, str | None]:
         """Start a run, in one transaction with opening its case (`new_case`; its number is passed to `state_for`,
-        which gives the run's state) or moving an existing one (`case_id`, `move`). The run and the new number."""
+        which gives the run's state) or moving an existing one (`case_id`, `move`). The run and the new number.
+        `counter`: the new case's, if taken already (CaseRepo.number_unless_open); else it is taken here."""
         at = _aware(at)
-        counter = None
-        if new_case is not None:
+        if new_case is not None and counter is None:
             counter = await self._hot.write(lambda: run_writes.next_number(new_case.prefix, new_case.year))
         return await self._hot.write(
             lambda: run_writes.start_run(

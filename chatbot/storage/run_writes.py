@@ -39,9 +39,15 @@ assert set(SAVED_COLUMNS) <= {c.name for c in runs.columns}
 # A guard, though nothing follows it: on PostgreSQL then one statement with no BEGIN and COMMIT (programs_pg.py).
 SET_MESSAGE = guard("UPDATE runs SET channel_id = ?, message_ts = ? WHERE id = ?")
 SAVE_RUN = guard(f"UPDATE runs SET {', '.join(f'{name} = ?' for name in SAVED_COLUMNS)} WHERE id = ? AND version = ?")
-NEXT_NUMBER = statement(
-    "INSERT INTO case_counters (prefix, year, last) VALUES (?, ?, 1) "
-    "ON CONFLICT (prefix, year) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
+_NEXT = "ON CONFLICT (prefix, year) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
+NEXT_NUMBER = statement(f"INSERT INTO case_counters (prefix, year, last) VALUES (?, ?, 1) {_NEXT}", returns_row=True)
+STILL_OPEN = f"status NOT IN ('{CaseStatus.RESOLVED.value}', '{CaseStatus.CLOSED.value}')"
+# The same increment, made only if the ticket has no open case (which a contact on it would continue instead):
+# no row at all, and no number taken, if it has one. The WHERE also tells SQLite's parser that ON CONFLICT is the
+# upsert's, not a join's.
+NEXT_NUMBER_UNLESS_OPEN = statement(
+    "INSERT INTO case_counters (prefix, year, last) SELECT CAST(? AS TEXT), CAST(? AS INTEGER), 1"
+    f" WHERE NOT EXISTS (SELECT 1 FROM cases WHERE ticket = ? AND {STILL_OPEN}) {_NEXT}",
     returns_row=True,
 )
 
@@ -138,6 +144,13 @@ def next_number(prefix: str, year: int) -> Program[int]:
     its number unused."""
     row = yield Op(NEXT_NUMBER, (prefix, year), last=True)
     return int(row[0])
+
+
+def next_number_unless_open(prefix: str, year: int, ticket: str) -> Program[int | None]:
+    """`next_number`, unless the ticket has an open case: None then, and no number taken (the caller reads the
+    case). A start with a ticket that opens a case so needs no read of its own before."""
+    row = yield Op(NEXT_NUMBER_UNLESS_OPEN, (prefix, year, ticket), last=True)
+    return int(row[0]) if row is not None else None
 
 
 @dataclass(frozen=True)
