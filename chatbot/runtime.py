@@ -17,6 +17,7 @@ from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.delivery import SlackDelivery
 from chatbot.adapters.slack.digest_delivery import SlackDigestPoster
 from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.adapters.slack.holds import ChannelHolds
 from chatbot.adapters.slack.lookup import HistoryGate, PostFinder
 from chatbot.adapters.slack.pacing import ChannelPacer
 from chatbot.adapters.slack.updates import MessageUpdates
@@ -122,6 +123,8 @@ class Runtime:
         await digests.prepare()
         # One per process, shared by every Slack poster: a digest keeps out of a channel while pings wait there.
         pacer = ChannelPacer(clock)
+        group_channels = [group.channel for group in config.groups.values() if group.channel]
+        holds = ChannelHolds(store.holds, clock, group_channels)  # shared with every process through the database
         digest_posters: dict[Surface, DigestPoster] = {}  # the surfaces this process posts scheduled digests to
 
         # The worker's own client does not retry: it reschedules a failed job itself (durably, honouring
@@ -141,6 +144,7 @@ class Runtime:
                 triage,
                 pacer,
                 timeout=worker_timeout,
+                holds=holds,
             )
             finder = PostFinder(worker_gateway, history_gate)
             digest_posters[Surface.SLACK] = SlackDigestPoster(worker_gateway, finder, pacer, timeout=worker_timeout)
@@ -189,6 +193,7 @@ class Runtime:
                 wake_worker=worker.wake,
                 digests=digests,
                 pii=pii,
+                holds=holds,
             )
             bolt = build_app(client, deps)
         if teams is not None:

@@ -24,6 +24,7 @@ from chatbot.storage.db import SQLITE_READERS, create_engine, ping
 from chatbot.storage.digests import DigestRepo
 from chatbot.storage.escalations import EscalationRepo
 from chatbot.storage.gate import FairPool
+from chatbot.storage.holds import HoldRepo
 from chatbot.storage.hotpath import PG_SAVE_POOL_SIZE, HotPath
 from chatbot.storage.jobs import JobRepo
 from chatbot.storage.programs import Op, Program, statement
@@ -103,6 +104,7 @@ class Store:
         self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write)
         self.away = AwayRepo(self._pool)
         self.cases = CaseRepo(self._hot.write, self._hot.read)
+        self.holds = HoldRepo(self._hot.write, self._hot.read)
         self.digests = DigestRepo(self._pool, engine.dialect.name)
         self.teams = ConversationRepo(self._pool, engine.dialect.name)
 

@@ -336,6 +336,16 @@ class DigestScheduleRow(Base):
     since: Mapped[datetime]
 
 
+class ChannelHoldRow(Base):
+    """Someone is waiting for a post in this channel (a session started from a ping): until `until`, the worker's
+    posts there wait, so they do not take Slack's one-a-second turn from it (adapters/slack/holds.py)."""
+
+    __tablename__ = "channel_holds"
+
+    channel: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    until: Mapped[datetime]
+
+
 cases = CaseRow.__table__
 case_counters = CaseCounterRow.__table__
 case_links = CaseLinkRow.__table__
@@ -350,3 +360,4 @@ away_marks = AwayRow.__table__
 escalation_sources = EscalationSourceRow.__table__
 digest_schedules = DigestScheduleRow.__table__
 teams_conversations = TeamsConversationRow.__table__
+channel_holds = ChannelHoldRow.__table__

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from chatbot.adapters.slack.background import Background
 from chatbot.adapters.slack.gateway import SlackGateway
+from chatbot.adapters.slack.holds import ChannelHolds
 from chatbot.adapters.slack.lookup import PostFinder
 from chatbot.adapters.slack.updates import MessageUpdates
 from chatbot.config import Config, Group
@@ -36,6 +37,7 @@ class SlackDeps:
     wake_worker: Callable[[], None] = field(default=lambda: None)  # new jobs: the in-process worker looks now
     digests: DigestService | None = None  # `/digest`
     pii: PiiGuard | None = None  # checks what people type into forms the app opens itself (`/case new`, Resolve)
+    holds: ChannelHolds | None = None  # a session posted in a group's channel goes before the pings there
 
     @property
     def groups(self) -> Mapping[str, Group]:

@@ -5,7 +5,8 @@
 - A post whose earlier attempt may have got through (a timeout, a crash) is looked for by its marker, in the
   channel's history around that attempt (lookup.py), before it is posted again; an answer that cannot be had yet
   (Slack's history limit, a missing scope) waits rather than guessing.
-- After a 429 on a channel, the other posts for that channel wait their turn (pacing.py).
+- After a 429 on a channel, the other posts for that channel wait their turn (pacing.py), and all of them wait
+  while a post someone is waiting for holds a group's channel (holds.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from chatbot.adapters.slack.escalation_blocks import (
     undeliverable_notice,
 )
 from chatbot.adapters.slack.gateway import SlackGateway, retry_after
+from chatbot.adapters.slack.holds import RECHECK_SECONDS, ChannelHolds
 from chatbot.adapters.slack.lookup import Found, PostFinder, Unknown
 from chatbot.adapters.slack.newest import show_newest
 from chatbot.adapters.slack.pacing import ChannelPacer
@@ -60,6 +62,7 @@ PERMANENT = {
 }
 SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 RATE_LIMITED = "rate limited"
+HELD = "a post someone is waiting for goes first"
 
 
 class SlackDelivery:
@@ -74,6 +77,7 @@ class SlackDelivery:
         pacer: ChannelPacer,
         *,
         timeout: float,
+        holds: ChannelHolds | None = None,
     ) -> None:
         self.config = config
         self.gateway = gateway
@@ -81,6 +85,7 @@ class SlackDelivery:
         self.sessions = sessions
         self.pacer = pacer
         self.timeout = timeout
+        self.holds = holds
 
     # --- the Delivery port ---------------------------------------------------------------------------------
     async def ping(self, esc: Escalation, group: Group, targets: Targets, ctx: JobContext) -> PostRef:
@@ -166,6 +171,8 @@ class SlackDelivery:
             if found is not None:
                 log.info("job %s: found its earlier post %s; not posting again", ctx.job.id, found)
                 return found
+        if self.holds is not None and await self.holds.held(channel):
+            raise Retry(RECHECK_SECONDS, HELD, nothing_done=True, counts=False)
         wait = self.pacer.wait(channel)
         if wait > 0:
             raise Retry(wait, RATE_LIMITED, nothing_done=True, counts=False)

@@ -45,17 +45,22 @@ POST_UNKNOWN = (
 
 async def _post_in_turn(deps: SlackDeps, channel: str, text: str, blocks: Sequence[Block]) -> str:
     """chat.postMessage, waiting out Slack's per-channel limit for up to RATE_LIMIT_PATIENCE in all: a session posted
-    in a group's busy channel (Tier 2's follow-up) shares its one post a second with the pings,
-    and the client's three retries can each lose the race for it."""
+    in a group's busy channel (Tier 2's follow-up) shares its one post a second with the pings, so it holds the
+    channel meanwhile (holds.py) and the worker's pings wait for it."""
     deadline = time.monotonic() + RATE_LIMIT_PATIENCE
-    while True:
-        try:
-            return await deps.gateway.post_message(channel, text, blocks)
-        except SlackApiError as exc:
-            wait = retry_after(exc)
-            if exc.response.get("error") != "ratelimited" or wait is None or time.monotonic() + wait > deadline:
-                raise
-            await asyncio.sleep(wait)
+    held = await deps.holds.hold(channel, RATE_LIMIT_PATIENCE) if deps.holds is not None else None
+    try:
+        while True:
+            try:
+                return await deps.gateway.post_message(channel, text, blocks)
+            except SlackApiError as exc:
+                wait = retry_after(exc)
+                if exc.response.get("error") != "ratelimited" or wait is None or time.monotonic() + wait > deadline:
+                    raise
+                await asyncio.sleep(wait)
+    finally:
+        if deps.holds is not None:
+            await deps.holds.release(channel, held)
 
 
 async def post_session(deps: SlackDeps, session: Session, response_url: str | None) -> None:
