@@ -57,6 +57,7 @@ TABLES = {
     "cases",
     "case_counters",
     "case_links",
+    "channel_holds",
 }
 T0 = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 VERSIONS = Path(__file__).parents[1] / "chatbot" / "storage" / "migrations" / "versions"
