@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from chatbot.adapters.slack.delivery import HELD
+from chatbot.adapters.slack.holds import RECHECK_SECONDS
 from chatbot.storage import Store, create_engine
 from chatbot.storage.migrate import upgrade
 from tests.fakeslack import FakeSlack
@@ -66,9 +67,9 @@ async def test_the_workers_ping_waits_while_the_groups_channel_is_held(slack: Fa
         await app.runtime.worker.drain()
         assert pings(slack) == []  # nothing posted: the channel is someone else's turn
         [job] = [j for j in await app.runtime.store.jobs.list(status="pending") if j.kind == "ping"]
-        assert job.last_error == HELD and (job.due_at - clock()).total_seconds() == 1  # it looks again in a second
+        assert job.last_error == HELD and (job.due_at - clock()).total_seconds() == RECHECK_SECONDS  # looks again soon
         await app.runtime.store.holds.release(TIER2, until)
-        clock.advance(seconds=1)
+        clock.advance(seconds=RECHECK_SECONDS)
         await app.runtime.worker.drain()
         assert len(pings(slack)) == 1
 
