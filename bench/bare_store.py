@@ -7,7 +7,8 @@ store adds the comparable minimum of the chatbot's writes, hand-written with no 
 - a click, Restart or a valid submit moves the run from the version its button carries (a compare-and-set, so a
   stale button changes nothing) and adds an audit row;
 - a new case inserts the case and an audit row; `/case NUMBER` reads the case.
-On PostgreSQL each write is one statement (asyncpg, data-modifying WITH); on SQLite one transaction on one
+On PostgreSQL each write is one statement (asyncpg, data-modifying WITH; no reset query on a connection's return
+to the pool, as the chatbot's); on SQLite one transaction on one
 connection, in the event loop (WAL, synchronous=NORMAL, as the chatbot's SQLite). Its counts go in the bench's notes,
 so a run shows the writes happened.
 """
@@ -44,6 +45,11 @@ _PG_CASE = (
     " INSERT INTO bare_events SELECT id, 'case.opened', $5 FROM c"
 )
 _PG_READ_CASE = "SELECT number, user_id, opened_at FROM bare_cases WHERE number = $1 LIMIT 1"
+
+
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """No reset query when a connection goes back to the pool (asyncpg's default sends one, a round trip the
+    caller waits for): these statements leave no session state. The chatbot's pool does the same (hotpath.py)."""
 
 
 def _now() -> str:
@@ -89,7 +95,7 @@ class PgStore(BareStore):
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self._dsn, min_size=0, max_size=POOL_SIZE, server_settings=self._settings
+            self._dsn, min_size=0, max_size=POOL_SIZE, server_settings=self._settings, reset=_keep_session
         )
         async with self.pool.acquire() as connection:
             for sql in _SCHEMA:
