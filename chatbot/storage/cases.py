@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -88,8 +89,7 @@ class CaseWrite:
     resolution: Resolution | None
 
     def program(self) -> Program[bool]:
-        sets = ", ".join(f"{name} = ?" for name in self.values)
-        compare_and_set = guard(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
+        compare_and_set = _compare_and_set(tuple(self.values))
         if (yield Op(compare_and_set, (*self.values.values(), self.case.id, self.case.version))) != 1:
             return False  # nothing of it written
         yield insert_op(audit_events, self.event)
@@ -98,6 +98,12 @@ class CaseWrite:
 
     def written(self) -> Case:
         return _written(self.case, self.values, self.resolution)
+
+
+@cache
+def _compare_and_set(columns: tuple[str, ...]) -> Statement:
+    sets = ", ".join(f"{name} = ?" for name in columns)
+    return guard(f"UPDATE cases SET {sets} WHERE id = ? AND version = ?")
 
 
 def case_write(
