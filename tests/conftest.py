@@ -12,7 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from chatbot.storage import create_engine, normalize_url
+from chatbot.storage import Store, create_engine, normalize_url
+from chatbot.storage.migrate import upgrade
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 
@@ -52,3 +53,14 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
                 await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         await admin.dispose()
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """A migrated database's store (a test module may define its own `store`)."""
+    await upgrade(db_url)
+    store = Store(create_engine(db_url))
+    try:
+        yield store
+    finally:
+        await store.close()

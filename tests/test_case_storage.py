@@ -17,23 +17,13 @@ from chatbot.domain.case import CaseLink, CaseNumber, CaseStatus, LinkKind, Reso
 from chatbot.domain.case_policy import escalated, reopen, resolve, returned, worked_at_tier1
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.domain.run import RunState, RunStatus
-from chatbot.storage import Store, create_engine, upgrade
+from chatbot.storage import Store, create_engine
 from chatbot.storage.cases import NewCase
 from chatbot.storage.tables import case_counters, new_run_id
 
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 AGENT = "U0AGENT1"
 TIER2 = "U0TIER2A"
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    await upgrade(db_url)
-    store = Store(create_engine(db_url))
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 @pytest.fixture

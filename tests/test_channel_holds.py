@@ -15,23 +15,12 @@ import pytest
 
 from chatbot.adapters.slack.delivery import HELD
 from chatbot.adapters.slack.holds import RECHECK_SECONDS
-from chatbot.storage import Store, create_engine
-from chatbot.storage.migrate import upgrade
+from chatbot.storage import Store
 from tests.fakeslack import FakeSlack
 from tests.slackapp import FakeClock, running_app
 from tests.test_escalations import HERBERT, TIER2, WEDNESDAY_10AM, escalate_dashboard_check, pings
 
 T0 = WEDNESDAY_10AM
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    await upgrade(db_url)
-    store = Store(create_engine(db_url))
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 @pytest.fixture

@@ -6,17 +6,15 @@ the same hours a day earlier. Each row says which figures it counts in.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import insert
 
 from chatbot.domain.digest import Digest, Figure, Period
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.engine.catalog import build_engine
 from chatbot.services.digests import DigestService, key_prefix
-from chatbot.storage import Store, create_engine, upgrade
+from chatbot.storage import Store
 from chatbot.storage.tables import metadata
 from tests.digest_world import World
 from tests.slackapp import example_config
@@ -29,16 +27,6 @@ HERBERT, JULIAN = "U00000HM01", "U00000JM03"
 ESCALATE = "Escalate to a TS supervisor to check it"
 cases = metadata.tables["cases"]
 LEADS = {"id": "leads", "cron": "0 8 * * 1-5", "timezone": "America/New_York", "channel": "C00000LEAD"}
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    await upgrade(db_url)
-    store = Store(create_engine(db_url))
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def service(store: Store, **digest: object) -> DigestService:

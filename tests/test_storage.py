@@ -10,7 +10,6 @@ import asyncio
 import os
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -62,16 +61,6 @@ TABLES = {
 T0 = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 VERSIONS = Path(__file__).parents[1] / "chatbot" / "storage" / "migrations" / "versions"
 LATEST_MIGRATION = max(p.name for p in VERSIONS.glob("0*.py"))[:4]
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    await upgrade(db_url)
-    store = Store(create_engine(db_url))
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def _state(version: int = 0, step: str = "start", status: RunStatus = RunStatus.ACTIVE) -> str:
