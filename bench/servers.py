@@ -24,6 +24,11 @@ class Servers:
     def cpu(self) -> float:
         return sum(child.cpu() for child in self.processes)
 
+    def worker_cpu(self) -> float | None:
+        """The job worker's own share of `cpu()`, when it runs in a process of its own; else None."""
+        workers = [child for child in self.processes if child.name.endswith(" worker")]
+        return sum(child.cpu() for child in workers) if workers else None
+
     async def stop(self, children: Children) -> None:
         for child in self.processes:
             await children.stop(child)

@@ -112,9 +112,13 @@ async def _playbooks(wire: Wire, fake: FakeSlackProcess, wanted: tuple[str, ...]
 
 
 def _cpu(server: Servers, fake: FakeSlackProcess) -> dict[str, float]:
-    """CPU seconds so far: the server, the fake, this load generator, and the PostgreSQL server (whoever uses it)."""
-    return {
-        "app": server.cpu(),
+    """CPU seconds so far: the server (and, of it, its job worker's process), the fake, this load generator, and the
+    PostgreSQL server (whoever uses it)."""
+    seconds = {"app": server.cpu()}
+    worker = server.worker_cpu()
+    if worker is not None:
+        seconds["of it worker"] = worker
+    return seconds | {
         "fake": fake.child.cpu(),
         "load": own_cpu_seconds(),
         "postgres": processes_cpu_seconds("postgres"),

@@ -28,11 +28,12 @@ from chatbot.storage.escalations import _load as load_escalations
 from chatbot.storage.escalations import apply_change, apply_with_case, escalation_values
 from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import HotPath
+from chatbot.storage.jobs import LEASE_EXPIRED, JobRepo, job_values
 from chatbot.storage.migrate import upgrade
 from chatbot.storage.programs import Abort, Op, Program, ProgramError, guard, insert_op, statement
 from chatbot.storage.programs_pg import read_on_asyncpg, run_on_asyncpg
 from chatbot.storage.run_writes import CaseMove, NewCase, NewRun
-from chatbot.storage.tables import case_links, cases, escalations
+from chatbot.storage.tables import case_links, cases, escalations, jobs
 from tests.conftest import PG_URL
 
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -608,3 +609,46 @@ async def test_on_postgresql_a_tickets_number_unless_it_has_an_open_case_is_one_
     await asyncio.sleep(0)
     assert len(sent) == 1, sent
     assert await connection.fetchval("SELECT last FROM case_counters WHERE prefix = 'TS'") == 1  # none taken
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_workers_claim_is_one_round_trip_without_begin(logged: Logged, db_url: str) -> None:
+    """An idle worker polls twice a second, and a busy one claims after every batch: each claim is one statement,
+    which takes what is due (and what a dead worker's lease left), in due order, and nothing else."""
+    connection, sent = logged.connection, logged.sent
+    engine = create_engine(db_url)
+    repo = JobRepo(
+        FairPool(engine),
+        "postgresql",
+        lambda make: run_on_asyncpg(connection, make),
+        lambda make: read_on_asyncpg(connection, make),
+    )
+    try:
+        later = NewJob(JobKind.DIGEST, {"n": 3}, AT + timedelta(minutes=5))
+        for job in (NewJob(JobKind.DIGEST, {"n": 1}, AT - timedelta(seconds=1)), later):
+            await run_on_asyncpg(connection, lambda job=job: (yield insert_op(jobs, job_values(job, AT))))
+        dead = job_values(NewJob(JobKind.DIGEST, {"n": 2}, AT - timedelta(seconds=2)), AT)
+        dead |= {"lease_owner": "dead-worker", "lease_until": AT - timedelta(seconds=1), "attempts": 1}
+        await run_on_asyncpg(connection, lambda: (yield insert_op(jobs, dead)))
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        sent.clear()
+        claimed = await repo.claim("w1", AT, limit=10, lease=timedelta(seconds=60))
+        await asyncio.sleep(0)
+        assert len(sent) == 1 and sent[0].startswith("UPDATE jobs SET lease_owner"), sent  # no look, BEGIN, COMMIT
+        assert [j.payload["n"] for j in claimed] == [2, 1]  # due order
+        assert [(j.attempts, j.last_error) for j in claimed] == [(2, LEASE_EXPIRED), (1, None)]
+        rows = await connection.fetch("SELECT payload_json, lease_owner, lease_until FROM jobs ORDER BY due_at")
+        assert [(r["lease_owner"], r["lease_until"]) for r in rows] == [
+            ("w1", AT + timedelta(seconds=60)),
+            ("w1", AT + timedelta(seconds=60)),
+            (None, None),  # not due yet
+        ]
+        # Claimed again while the leases hold: nothing, still one statement.
+        await asyncio.sleep(0)
+        sent.clear()
+        assert await repo.claim("w2", AT + timedelta(seconds=30), limit=10, lease=timedelta(seconds=60)) == []
+        await asyncio.sleep(0)
+        assert len(sent) == 1, sent
+    finally:
+        await engine.dispose()

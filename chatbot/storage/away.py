@@ -5,16 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete
 
 from chatbot.storage.gate import FairPool
-from chatbot.storage.rows import audit_row
-from chatbot.storage.tables import AwayRow
+from chatbot.storage.programs import Op, Program, Reader, statement
+from chatbot.storage.rows import Plain, audit_row
+from chatbot.storage.tables import AwayRow, away_marks
+
+_AWAY = Plain(away_marks)
+_CURRENT = statement(f"{_AWAY.select} WHERE until IS NULL OR until > ?", returns_rows=True)
+
+
+def _current(now: datetime) -> Program[list[Any]]:
+    return list((yield Op(_CURRENT, (now,))))
 
 
 class AwayRepo:
-    def __init__(self, pool: FairPool) -> None:
+    def __init__(self, pool: FairPool, read: Reader) -> None:
+        """`read`: runs a reading program the store's short way (every ping reads who is away)."""
         self._pool = pool
+        self._read = read
 
     async def set(self, user_id: str, until: datetime | None, at: datetime) -> None:
         async with self._pool.session_begin() as session:
@@ -30,6 +40,5 @@ class AwayRepo:
 
     async def current(self, now: datetime) -> dict[str, datetime | None]:
         """Who is marked away now, and until when (None: until they say they are back)."""
-        query = select(AwayRow).where((AwayRow.until.is_(None)) | (AwayRow.until > now))
-        async with self._pool.session() as session:
-            return {row.user_id: row.until for row in await session.scalars(query)}
+        found = await self._read(lambda: _current(now))
+        return {row.user_id: row.until for row in _AWAY.rows(found)}

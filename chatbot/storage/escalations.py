@@ -124,9 +124,6 @@ def _load(query: Statement, *params: Any) -> Program[list[Escalation]]:
     return [_escalation(row, posts) for row, posts in found]  # type: ignore[arg-type]
 
 
-_VERSION = statement("SELECT version FROM escalations WHERE id = ?", returns_row=True)
-
-
 def apply_change(esc: Escalation, change: Change, *, actor: str, at: datetime) -> Program[Escalation | None]:
     """The escalation's change as a program (programs.py): compare-and-set on its version, its post, jobs and audit
     event, one statement on PostgreSQL; the escalation as the change leaves it, or None, with nothing written, if
@@ -287,11 +284,11 @@ class EscalationRepo:
             sets = [f"{name} = ?" for name in values]
             if change.reescalated:
                 sets.append("reescalations = reescalations + 1")
-            sql = f"UPDATE escalations SET {', '.join([*sets, 'updated_at = ?'])} WHERE id = ?"
-            yield Op(statement(sql), (*values.values(), at, esc.id))
+            # The version as the row is once this UPDATE holds it: a press that came first is in it.
+            sql = f"UPDATE escalations SET {', '.join([*sets, 'updated_at = ?'])} WHERE id = ? RETURNING version"
+            row = yield Op(statement(sql, returns_row=True), (*values.values(), at, esc.id))
             if change.post is not None:
                 yield insert_op(escalation_posts, _post_values(esc.id, change.post, at))
-                row = yield Op(_VERSION, (esc.id,))
                 if row is None or row[0] != esc.version:
                     yield from add_jobs_program([delivery(JobKind.PING_UPDATE, change.post.surface, esc.id, at)], at)
 

@@ -9,24 +9,46 @@ while it still holds the lease. A worker that dies loses its lease and another p
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatbot.domain.jobs import Job, JobKind, JobStatus, NewJob
 from chatbot.storage.gate import FairPool
-from chatbot.storage.programs import Abort, Op, Program, guard, insert_op, statement
-from chatbot.storage.rows import to_json
+from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, Writer, guard, insert_op, statement
+from chatbot.storage.rows import Plain, to_json
 from chatbot.storage.tables import JobRow, jobs
 
 LEASE_EXPIRED = "lease expired: outcome unknown"
 _CANCEL = statement(
     "UPDATE jobs SET status = ?, done_at = ?, last_error = ? "
     "WHERE escalation_id = ? AND kind = ? AND status = ? AND lease_owner IS NULL"
+)
+
+_JOBS = Plain(jobs)
+# Due, and held by nobody (or by a worker whose lease ran out).
+_CLAIMABLE = "status = ? AND due_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+_LOOK = statement(f"SELECT id FROM jobs WHERE {_CLAIMABLE} LIMIT 1", returns_row=True)
+
+
+def _claim_sql(lock: str) -> str:
+    # A job still leased was taken from a worker that died mid-way: what it did is unknown (SET reads the row as it
+    # was before this UPDATE).
+    return (
+        "UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1,"
+        " last_error = CASE WHEN lease_owner IS NOT NULL THEN ? ELSE last_error END"
+        f" WHERE id IN (SELECT id FROM jobs WHERE {_CLAIMABLE} ORDER BY due_at, id LIMIT ?{lock})"
+        f" RETURNING {', '.join(_JOBS.columns)}"
+    )
+
+
+# Two workers never take the same row: PostgreSQL skips rows another claim has locked; SQLite has one writer.
+_CLAIM = Statement(
+    statement(_claim_sql("")).sqlite, statement(_claim_sql(" FOR UPDATE SKIP LOCKED")).postgresql, returns_rows=True
 )
 
 # Something a job's completion writes in the same transaction (an escalation's new tier, say).
@@ -108,50 +130,38 @@ def update_held(
     return True
 
 
+def _look(now: datetime) -> Program[bool]:
+    return (yield Op(_LOOK, (JobStatus.PENDING.value, now, now))) is not None
+
+
+def _claim(owner: str, now: datetime, limit: int, lease: timedelta) -> Program[list[Any]]:
+    claimable = (JobStatus.PENDING.value, now, now)
+    found = yield Op(_CLAIM, (owner, now + lease, LEASE_EXPIRED, *claimable, limit), last=True)
+    return list(found)
+
+
 class JobRepo:
-    def __init__(self, pool: FairPool, dialect: str, write: Callable[[Callable[[], Program[bool]]], Awaitable[bool]]):
-        """`write`: runs a write program (the store's short way): every completion takes it."""
+    def __init__(self, pool: FairPool, dialect: str, write: Writer, read: Reader) -> None:
+        """`write` and `read`: run a program the store's short way (claims and completions take it)."""
         self._pool = pool
         self._dialect = dialect
         self._write = write
+        self._read = read
 
     async def add(self, new: Sequence[NewJob], at: datetime) -> None:
-        async with self._pool.session_begin() as session:
-            await add_jobs(session, new, at)
+        """Queue jobs on their own (a schedule's periods); one whose key exists already is left out."""
+        await self._write(lambda: add_jobs_program(new, at))
 
     async def claim(self, owner: str, now: datetime, *, limit: int, lease: timedelta) -> list[Job]:
-        """Take up to `limit` due jobs nobody holds (or whose holder's lease ran out)."""
-        claimable = (
-            JobRow.status == JobStatus.PENDING.value,
-            JobRow.due_at <= now,
-            (JobRow.lease_until.is_(None)) | (JobRow.lease_until < now),
-        )
-        # Look before taking: on SQLite even an UPDATE that matches nothing takes the database's one write lock,
-        # and holds it for the few event-loop turns the statement and its COMMIT take. Every poll (twice a second)
-        # then stalled every click's save behind it for 50-150 ms under load; a read takes no lock in WAL mode.
-        async with self._pool.session() as session:
-            if await session.scalar(select(JobRow.id).where(*claimable).limit(1)) is None:
-                return []
-        due = select(JobRow.id).where(*claimable).order_by(JobRow.due_at, JobRow.id).limit(limit)
-        if self._dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        statement = (
-            update(JobRow)
-            .where(JobRow.id.in_(due.scalar_subquery()))
-            .values(
-                lease_owner=owner,
-                lease_until=now + lease,
-                attempts=JobRow.attempts + 1,
-                # A job still leased was taken from a worker that died mid-way: what it did is unknown. (SET reads
-                # the row as it was before this UPDATE.)
-                last_error=case((JobRow.lease_owner.is_not(None), LEASE_EXPIRED), else_=JobRow.last_error),
-            )
-            .returning(JobRow)
-            .execution_options(synchronize_session=False)
-        )
-        async with self._pool.session_begin() as session:
-            rows = (await session.scalars(statement)).all()
-            return sorted((job_from_row(r) for r in rows), key=lambda j: (j.due_at, j.id))
+        """Take up to `limit` due jobs nobody holds (or whose holder's lease ran out): one statement on PostgreSQL,
+        with no BEGIN and COMMIT (an idle worker polls twice a second)."""
+        # Look before taking on SQLite: there even an UPDATE that matches nothing takes the database's one write
+        # lock, and every poll then stalled every click's save behind it (50-150 ms under load); a read takes no
+        # lock in WAL mode. On PostgreSQL a claim that finds nothing locks nothing either, so it needs no look.
+        if self._dialect != "postgresql" and not await self._read(lambda: _look(now)):
+            return []
+        found = await self._write(lambda: _claim(owner, now, limit, lease))
+        return sorted((job_from_row(row) for row in _JOBS.rows(found)), key=lambda j: (j.due_at, j.id))
 
     async def begin_attempt(self, job_id: int, owner: str, at: datetime) -> bool:
         """Record, before a side effect (a post), that this attempt is making it: a worker that takes the job over

@@ -101,8 +101,8 @@ class Store:
         if self._hot.enabled and self._hot.dialect == "postgresql":
             self._stamps = KeyedReads(lambda ids: self._hot.read(lambda: _run_stamps(ids)))
         self.escalations = EscalationRepo(self._pool, self._hot.write, self._hot.read)
-        self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write)
-        self.away = AwayRepo(self._pool)
+        self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write, self._hot.read)
+        self.away = AwayRepo(self._pool, self._hot.read)
         self.cases = CaseRepo(self._hot.write, self._hot.read)
         self.holds = HoldRepo(self._hot.write, self._hot.read)
         self.digests = DigestRepo(self._pool, engine.dialect.name)
