@@ -10,6 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import DateTime
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from chatbot.domain.case import Case, CaseStatus, Resolution
@@ -30,7 +34,7 @@ from chatbot.storage.gate import FairPool
 from chatbot.storage.hotpath import HotPath
 from chatbot.storage.jobs import LEASE_EXPIRED, JobRepo, job_values
 from chatbot.storage.migrate import upgrade
-from chatbot.storage.programs import Abort, Op, Program, ProgramError, guard, insert_op, statement
+from chatbot.storage.programs import Abort, Op, Program, ProgramError, guard, insert_op, sqlite_time, statement
 from chatbot.storage.programs_pg import read_on_asyncpg, run_on_asyncpg
 from chatbot.storage.run_writes import CaseMove, NewCase, NewRun
 from chatbot.storage.tables import case_links, cases, escalations, jobs
@@ -335,6 +339,18 @@ async def test_a_program_that_goes_on_after_its_last_statement_fails_on_every_da
 
     with pytest.raises(ProgramError, match="its last"):
         await hot.write(program)
+
+
+_SQLITE = sqlite_dialect.dialect()  # type: ignore[no-untyped-call]
+_ORM_SQLITE_TIME = DateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_the_short_way_stores_a_time_on_sqlite_as_the_orm_does(at: datetime) -> None:
+    """Times are compared as text on SQLite (a job's due time, a hold's end): a program's must be written exactly as
+    SQLAlchemy writes the same instant, microseconds or none, whatever the time zone it was given in."""
+    assert _ORM_SQLITE_TIME is not None
+    assert sqlite_time(at) == _ORM_SQLITE_TIME(at.astimezone(UTC).replace(tzinfo=None))
 
 
 def test_a_guard_is_an_update_of_one_where_clause() -> None:

@@ -182,8 +182,9 @@ def insert_op(table: Table, values: dict[str, Any], *, on_conflict_nothing: Sequ
 
 
 def sqlite_time(at: datetime) -> str:
-    """A timestamp as SQLAlchemy stores it on SQLite (UTC wall time)."""
-    return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """A timestamp as SQLAlchemy stores it on SQLite (UTC wall time, always with microseconds). `isoformat`, not
+    `strftime`: every SQLite write binds a few, and strftime's format parsing was 1.6% of the app's CPU under load."""
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _sqlite_params(params: tuple[Any, ...]) -> tuple[Any, ...]:
