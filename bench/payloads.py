@@ -2,22 +2,22 @@
 
 The load generator shares the cores with the app and its own latency counts in the figures: a click carries the
 ~6 kB message it was made on, and form-encoding it with the builders' json + urlencode was most of the load
-generator's work. The message is encoded once here (orjson, then quote_plus) and spliced in as the payload's last
-key, which Slack's parsers and bolt do not mind.
+generator's work. The message is encoded once here (orjson, then the fake's C form quoting) and spliced in as the
+payload's last key, which Slack's parsers and bolt do not mind.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus
 
 import orjson
 
 from bench.messages import Button, Input, Message
 from bench.wire import mint_trigger
 from tests.fakeslack import block_actions_body, selected_option, slash_command_body, view_submission_body
+from tests.fakeslack.payloads import form_quote
 
-_END = quote_plus("}").encode()  # how a form-encoded JSON payload ends
+_END = form_quote("}").encode()  # how a form-encoded JSON payload ends
 
 
 def _name(user: str) -> str:
@@ -46,7 +46,7 @@ def click(b: Button, user: str, channel: str, message: Message, response_url: st
     )
     assert bare.body.endswith(_END)
     public = {key: value for key, value in message.items() if key != "channel"}
-    encoded = quote_plus(',"message":' + orjson.dumps(public).decode()).encode()
+    encoded = form_quote(',"message":' + orjson.dumps(public).decode()).encode()
     return bare.body[: -len(_END)] + encoded + _END
 
 

@@ -10,10 +10,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote_plus, unquote, urlencode
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
 from slack_sdk.errors import SlackApiError
@@ -39,6 +41,7 @@ from tests.fakeslack import (
     url_verification_body,
     view_submission_body,
 )
+from tests.fakeslack.payloads import form_encode, form_quote
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
@@ -397,3 +400,11 @@ async def test_sender_drives_a_bolt_app_against_the_fake(slack: FakeSlack, clien
         assert (await sender.post(url, command, headers={"X-Slack-Signature": "v0=" + "0" * 64})).status == 401
         retried = await sender.post(url, event_body(message_event("hi")), retry_num=2)
         assert retried.status == 200 and seen_retries == ["2"]
+
+
+@given(st.text(), st.lists(st.tuples(st.text(), st.text()), max_size=4))
+def test_bodies_are_form_encoded_exactly_as_urllib_does(text: str, fields: list[tuple[str, str]]) -> None:
+    """The builders' fast encoding (str.translate) writes what urllib's quote_plus and urlencode write: every byte
+    of the UTF-8 text, spaces as '+', only the always-safe characters left as they are."""
+    assert form_quote(text) == quote_plus(text)
+    assert form_encode(fields) == urlencode(fields).encode()

@@ -13,7 +13,8 @@ import string
 import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
+
+from yarl import URL
 
 from . import ids
 from .records import JsonDict
@@ -37,9 +38,28 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+# What yarl's (C) query quoting leaves as it is and quote_plus does not: after it, each can only be itself.
+_YARL_LEAVES = {c: f"%{ord(c):02X}" for c in "!$'()*,/:?@"}
+
+
+def form_quote(text: str) -> str:
+    """`urllib.parse.quote_plus(text)`, four times faster: yarl's C quoting, then the few characters it leaves that
+    quote_plus encodes. quote_plus walks the bytes in Python, and a click carries its ~6 kB message: it was a fifth
+    of bench_slack's load generator, which shares the cores with the app it measures."""
+    quoted = URL.build(query={"q": text}).raw_query_string[2:]
+    for char, code in _YARL_LEAVES.items():
+        quoted = quoted.replace(char, code)
+    return quoted
+
+
+def form_encode(fields: list[tuple[str, str]]) -> bytes:
+    """`urllib.parse.urlencode(fields)`, for text fields."""
+    return "&".join(f"{form_quote(name)}={form_quote(value)}" for name, value in fields).encode()
+
+
 def _form_payload(payload: JsonDict) -> SlackBody:
     # Interactive payloads arrive as one form field, payload=<url-encoded JSON>.
-    return SlackBody(urlencode({"payload": _json(payload)}).encode(), FORM)
+    return SlackBody(form_encode([("payload", _json(payload))]), FORM)
 
 
 def _plain_text(text: str) -> JsonDict:
@@ -112,7 +132,7 @@ def slash_command_body(
         ("response_url", response_url or default_response_url("commands", team_id)),
         ("trigger_id", trigger_id or ids.random_trigger_id()),
     ]
-    return SlackBody(urlencode(fields).encode(), FORM)
+    return SlackBody(form_encode(fields), FORM)
 
 
 def _action(
