@@ -10,9 +10,9 @@ from sqlalchemy import CursorResult, delete
 from chatbot.storage.gate import FairPool
 from chatbot.storage.programs import Op, Program, Reader, statement
 from chatbot.storage.rows import Plain, audit_row
-from chatbot.storage.tables import AwayRow, away_marks
+from chatbot.storage.tables import AwayRow
 
-_AWAY = Plain(away_marks)
+_AWAY = Plain(AwayRow.__table__)  # type: ignore[arg-type]
 _CURRENT = statement(f"{_AWAY.select} WHERE until IS NULL OR until > ?", returns_rows=True)
 
 

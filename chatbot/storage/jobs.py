@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import func, insert, select
@@ -29,7 +30,7 @@ _CANCEL = statement(
     "WHERE escalation_id = ? AND kind = ? AND status = ? AND lease_owner IS NULL"
 )
 
-_JOBS = Plain(jobs)
+_JOBS = Plain(JobRow.__table__)  # type: ignore[arg-type]
 # Due, and held by nobody (or by a worker whose lease ran out).
 _CLAIMABLE = "status = ? AND due_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
 _LOOK = statement(f"SELECT id FROM jobs WHERE {_CLAIMABLE} LIMIT 1", returns_row=True)
@@ -74,7 +75,7 @@ def job_values(job: NewJob, at: datetime) -> dict[str, Any]:
     }
 
 
-def job_from_row(row: JobRow) -> Job:
+def job_from_row(row: JobRow | SimpleNamespace) -> Job:
     return Job(
         id=row.id,
         kind=JobKind(row.kind),
@@ -173,7 +174,8 @@ class JobRepo:
     ) -> bool:
         """Mark done (only while `owner` holds the lease), with what the job found out, in one transaction."""
         values = {"status": JobStatus.DONE.value, "done_at": now, "lease_until": None}
-        return await self._write(lambda: update_held(job_id, owner, values, at=now, writes=writes, new=jobs))
+        held: bool = await self._write(lambda: update_held(job_id, owner, values, at=now, writes=writes, new=jobs))
+        return held
 
     async def retry(
         self, job_id: int, owner: str, due_at: datetime, error: str, *, clear_attempt: bool = False
@@ -208,7 +210,8 @@ class JobRepo:
             "done_at": now,
             "last_error": error[:2000],
         }
-        return await self._write(lambda: update_held(job_id, owner, values, at=now, writes=writes, new=jobs))
+        held: bool = await self._write(lambda: update_held(job_id, owner, values, at=now, writes=writes, new=jobs))
+        return held
 
     @staticmethod
     def cancel_write(escalation_id: str, kind: JobKind) -> Write:
@@ -224,7 +227,8 @@ class JobRepo:
 
     async def _set(self, job_id: int, owner: str, **values: Any) -> bool:
         at = datetime.now(UTC)  # nothing goes with it that would be stamped
-        return await self._write(lambda: update_held(job_id, owner, values, at=at, writes=(), new=()))
+        held: bool = await self._write(lambda: update_held(job_id, owner, values, at=at, writes=(), new=()))
+        return held
 
     async def list(self, *, escalation_id: str | None = None, status: str | None = None) -> list[Job]:
         query = select(JobRow).order_by(JobRow.id)
