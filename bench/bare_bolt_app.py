@@ -12,7 +12,10 @@ as the chatbot so the same simulated agents drive it:
 - a choice, Continue, Back or Restart: ack, then chat.update with the next step;
 - the form button: ack, then views.open with the click's trigger_id;
 - a form submit: ack with ``response_action: errors`` when a value is wrong, else ack, then chat.update;
-- a ping's button: ack, then chat.update; `/oncall`: ack, then a listing to the response_url;
+- a ping's button: ack, then chat.update; `/oncall`: ack, then a listing to the response_url; `/oncall away|back`:
+  ack with a line (ephemeral), the mark written first when durable;
+- `/escalate`: ack, then views.open; its submit: ack (with errors if the summary is blank), then chat.postMessage
+  in the agent's channel ("Case ... escalated"), a case written first when durable;
 - `/case new [ticket]`: ack, then views.open; its submit: ack, then chat.postMessage ("Case *BARE-...* opened");
   `/case NUMBER`: ack with the case (ephemeral). Each session message names a case in its context line, as the
   chatbot's do.
@@ -129,6 +132,31 @@ def case_modal(channel: str, ticket: str | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def escalate_modal(channel: str) -> dict[str, Any]:
+    """The manual escalation's modal, in the chatbot's shape (block ids group, summary, priority, reference)."""
+    group = [{"text": _text("plain_text", "Bare group"), "value": "bare"}]
+    options = [{"text": _text("plain_text", p.capitalize()), "value": p} for p in ("high", "normal", "low")]
+    return {
+        "type": "modal",
+        "callback_id": "esc.manual.submit",
+        "private_metadata": channel,
+        "title": _text("plain_text", "Escalate"),
+        "submit": _text("plain_text", "Escalate"),
+        "blocks": [
+            {"type": "input", "block_id": "group", "label": _text("plain_text", "Group"),
+             "element": {"type": "static_select", "action_id": "value", "options": group}},
+            {"type": "input", "block_id": "summary", "label": _text("plain_text", "What is wrong"),
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True}},
+            {"type": "input", "block_id": "priority", "label": _text("plain_text", "Priority"),
+             "element": {"type": "static_select", "action_id": "value", "options": options,
+                         "initial_option": options[1]}},
+            {"type": "input", "block_id": "reference", "optional": True,
+             "label": _text("plain_text", "Case or ticket number"),
+             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 100}},
+        ],
+    }  # fmt: skip
+
+
 def build(
     token: str, signing_secret: str, api_url: str, session: aiohttp.ClientSession | None, store: BareStore | None = None
 ) -> AsyncApp:
@@ -236,8 +264,35 @@ def build(
         blocks = [{"type": "section", "text": _text("mrkdwn", text)}]
         await client.chat_postMessage(channel=body["view"]["private_metadata"], text=f"Case {number}", blocks=blocks)
 
+    @app.command("/escalate")
+    async def escalate(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=escalate_modal(body["channel_id"]))
+
+    @app.view("esc.manual.submit")
+    async def escalated(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        summary = ((body["view"]["state"]["values"].get("summary") or {}).get("value") or {}).get("value") or ""
+        if not summary.strip():
+            await ack(response_action="errors", errors={"summary": "Say what Tier 2 should look at."})
+            return
+        case_id = os.urandom(8).hex()
+        number, user, channel = case_of(case_id), body["user"]["id"], body["view"]["private_metadata"]
+        if store is not None:
+            await store.open_case(case_id, number, user, channel)
+        await ack()
+        text = f":rotating_light: Case *{number}* escalated by <@{user}>"
+        await client.chat_postMessage(channel=channel, text=f"Case {number} escalated", blocks=[
+            {"type": "section", "text": _text("mrkdwn", text)}])  # fmt: skip
+
     @app.command("/oncall")
-    async def oncall(ack: AsyncAck, respond: AsyncRespond) -> None:
+    async def oncall(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        verb = str(body.get("text") or "").strip().split(" ")[0]
+        if verb in ("away", "back"):
+            if store is not None:
+                await store.mark(body["user_id"], verb)
+            text = "You are marked away for 1 hour." if verb == "away" else "Welcome back: pings reach you again."
+            await ack(response_type="ephemeral", text=text)
+            return
         await ack()
         await respond(response_type="ephemeral", text="*Bare group* · available now: everyone")
 

@@ -6,7 +6,8 @@ store adds the comparable minimum of the chatbot's writes, hand-written with no 
 - a session start inserts its run and an audit row;
 - a click, Restart or a valid submit moves the run from the version its button carries (a compare-and-set, so a
   stale button changes nothing) and adds an audit row;
-- a new case inserts the case and an audit row; `/case NUMBER` reads the case.
+- a new case, and an escalation by hand, insert a case and an audit row; `/case NUMBER` reads the case;
+- `/oncall away` and `back` insert an audit row.
 On PostgreSQL each write is one statement (asyncpg, data-modifying WITH; no reset query on a connection's return
 to the pool, as the chatbot's); on SQLite one transaction on one
 connection, in the event loop (WAL, synchronous=NORMAL, as the chatbot's SQLite). Its counts go in the bench's notes,
@@ -44,6 +45,7 @@ _PG_CASE = (
     "WITH c AS (INSERT INTO bare_cases VALUES ($1, $2, $3, $4, $5) RETURNING id)"
     " INSERT INTO bare_events SELECT id, 'case.opened', $5 FROM c"
 )
+_PG_MARK = "INSERT INTO bare_events VALUES ($1, $2, $3)"
 _PG_READ_CASE = "SELECT number, user_id, opened_at FROM bare_cases WHERE number = $1 LIMIT 1"
 
 
@@ -76,6 +78,10 @@ class BareStore:
         raise NotImplementedError
 
     async def case(self, number: str) -> tuple[str, str, str] | None:
+        raise NotImplementedError
+
+    async def mark(self, user: str, action: str) -> None:
+        """`/oncall away` or `back`: an event row."""
         raise NotImplementedError
 
     async def counts(self) -> dict[str, int]:
@@ -117,6 +123,9 @@ class PgStore(BareStore):
     async def case(self, number: str) -> tuple[str, str, str] | None:
         row = await self.pool.fetchrow(_PG_READ_CASE, number)
         return (row[0], row[1], row[2]) if row is not None else None
+
+    async def mark(self, user: str, action: str) -> None:
+        await self.pool.execute(_PG_MARK, user, action, _now())
 
     async def counts(self) -> dict[str, int]:
         return {t: int(await self.pool.fetchval(f"SELECT COUNT(*) FROM {t}")) for t in ("bare_runs", "bare_events")}
@@ -190,6 +199,9 @@ class SqliteStore(BareStore):
             "SELECT number, user_id, opened_at FROM bare_cases WHERE number = ? LIMIT 1", (number,)
         ).fetchone()
         return (row[0], row[1], row[2]) if row is not None else None
+
+    async def mark(self, user: str, action: str) -> None:
+        self._write(("INSERT INTO bare_events VALUES (?, ?, ?)", (user, action, _now())))
 
     async def counts(self) -> dict[str, int]:
         tables = ("bare_runs", "bare_events")

@@ -36,6 +36,10 @@ WORK_SUBMIT = "record work: submit"
 ESC_STATUS = "ping: status update"
 ESC_FOLLOW_UP = "ping: start follow-up"
 ONCALL = "/oncall"
+ONCALL_AWAY = "/oncall away"
+ONCALL_BACK = "/oncall back"
+ESCALATE = "/escalate (modal)"
+ESCALATE_SUBMIT = "escalate: submit"
 
 AGENT_KINDS = (
     START_ID,
@@ -51,6 +55,8 @@ AGENT_KINDS = (
     CASE_NEW,
     CASE_SUBMIT,
     CASE_SHOW,
+    ESCALATE,
+    ESCALATE_SUBMIT,
 )
 SUPERVISOR_KINDS = (
     ESC_ACK,
@@ -65,11 +71,14 @@ SUPERVISOR_KINDS = (
     ESC_STATUS,
     ESC_FOLLOW_UP,
     ONCALL,
+    ONCALL_AWAY,
+    ONCALL_BACK,
 )
 KINDS = AGENT_KINDS + SUPERVISOR_KINDS
 
 VIEW_OPENED = "views.open at the fake (form)"
 CASE_VIEW_OPENED = "views.open at the fake (case)"
+ESCALATE_VIEW_OPENED = "views.open at the fake (escalate)"
 RETURN_VIEW_OPENED = "views.open at the fake (return)"
 RESOLVE_VIEW_OPENED = "views.open at the fake (resolve)"
 WORK_VIEW_OPENED = "views.open at the fake (work)"
@@ -87,6 +96,7 @@ DERIVED = (
     VIEW_OPENED,
     CASE_VIEW_OPENED,
     CASE_POSTED,
+    ESCALATE_VIEW_OPENED,
     RETURN_VIEW_OPENED,
     RESOLVE_VIEW_OPENED,
     PING_RESOLVED,

@@ -9,8 +9,9 @@ next (as a person would), so a walk measures the acks *and* the updates. An answ
 recorded as such, and reported to the ping tracker. A walk that stops short of an outcome is a problem.
 
 Between walks an agent sometimes opens a case by hand (`/case new [ticket]`: the modal, filled in and submitted,
-then the "case opened" message the app posts in the channel) or looks one up (`/case NUMBER`, the number of the
-last case it saw: a session message's context line or a "case opened" message; answered in the ack).
+then the "case opened" message the app posts in the channel), looks one up (`/case NUMBER`, the number of the
+last case it saw: a session message's context line or a "case opened" message; answered in the ack), or escalates
+by hand (`/escalate`, manual.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from bench import payloads
 from bench.library import NONE
+from bench.manual import escalate_by_hand
 from bench.messages import (
     CONTINUE,
     OPEN_FORM,
@@ -99,6 +101,7 @@ class Agent:
         self.playbook = ""  # the id of the playbook the current session was started with
         self.case: str | None = None  # the number of the last case this agent saw
         self.tickets = 0
+        self.escalations = 0  # by hand (manual.py)
         self.notice: asyncio.Future[Event] | None = None
         shared.listeners[self.name] = self._on_notice
         shared.listeners[f"{self.name}.cmd"] = self._on_notice
@@ -129,6 +132,8 @@ class Agent:
             await self.case_new()
         elif roll < shared.case_new_share + shared.case_show_share and self.case is not None:
             await self.case_show(self.case)
+        elif roll < shared.case_new_share + shared.case_show_share + shared.escalate_share:
+            await escalate_by_hand(self)
         # A run that escalated belongs to its ticket: the next ticket is a new session. (The app also creates no
         # second escalation for a run whose first is still open, so a Restart there would escalate silently.)
         restart = button(self.message, RESTART) if self.message is not None else None

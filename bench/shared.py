@@ -33,12 +33,14 @@ class Shared:
     groups: dict[int, str]  # bench group number -> its channel
     playbooks: list[str]
     supervisors: list[str]  # Slack user ids of the group members
+    group_ids: dict[int, str] = field(default_factory=dict)  # bench group number -> its id in the configuration
     gate: Gate = field(default_factory=Gate)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     picker_share: float = 1 / 3  # session starts through `/triage` + the picker rather than `/triage <id>`
     ticket_share: float = 1 / 3  # of the `/triage <id>` starts, those that give a ticket (`/triage <id> <ticket>`)
     case_new_share: float = 1 / 15  # walks an agent begins with `/case new` (the modal, then the submit)
     case_show_share: float = 1 / 15  # walks an agent begins with `/case NUMBER`, the last case it saw
+    escalate_share: float = 1 / 30  # walks an agent begins with `/escalate` (the modal, then the submit)
     new_session_share: float = 1 / 3  # walks that start a new session rather than Restart the last one
     scouting: bool = False  # every walk chooses at random (the library learns the playbooks before the load)
     read_seconds: float = 0.0  # how long a supervisor reads a new ping before the first press on it

@@ -17,7 +17,7 @@ Acknowledge or Claim, then Resolve or Return to Tier 1; some also work on the es
 After each press the supervisor waits for its effect before the next. The first press on a new ping comes as soon
 as the ping is seen, or after `--read-seconds` (``Shared.read_seconds``) of reading it, as a person would. Every
 couple of seconds a supervisor also runs `/oncall`, and times the listing the app posts to the command's
-response_url.
+response_url; every other time, `/oncall away 1h` and `/oncall back` instead (each answered in its ack).
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ from bench.recorder import (
 from bench.recorder import (
     FOLLOW_UP_POSTED,
     ONCALL,
+    ONCALL_AWAY,
+    ONCALL_BACK,
     ONCALL_LISTING,
     PING_RESOLVED,
     RESOLVE_SUBMIT,
@@ -128,6 +130,7 @@ class Supervisor:
         self.stage: dict[str, int] = {}  # ping ts -> steps of its scenario done
         self.seen: dict[str, float] = {}  # ping ts -> when this supervisor first saw it
         self.last_oncall = 0.0
+        self.oncalls = 0
         self.resolves = 0
         self.works = 0
         self.notice: asyncio.Future[Event] | None = None
@@ -384,6 +387,10 @@ class Supervisor:
     async def oncall(self) -> None:
         shared = self.shared
         self.last_oncall = time.monotonic()
+        self.oncalls += 1
+        if self.oncalls % 2 == 0:
+            await self.away_and_back()
+            return
         await shared.gate.before(self.name, ONCALL)
         name = f"{self.name}.oncall"
         listing = shared.wire.expect(f"resp:{name}")
@@ -397,6 +404,19 @@ class Supervisor:
         if event is None:
             raise Lost("no /oncall listing at the response_url")
         shared.recorder.derive(ONCALL_LISTING, sent, event["at"] - sent)
+
+    async def away_and_back(self) -> None:
+        """`/oncall away 1h`, then `/oncall back`: each answered in its ack (ephemeral), saying what it did."""
+        shared = self.shared
+        for kind, text, says in ((ONCALL_AWAY, "away 1h", "away"), (ONCALL_BACK, "back", "back")):
+            await shared.gate.before(self.name, kind)
+            name = f"{self.name}.oncall"
+            body = payloads.command("/oncall", text, self.user, self.channel, shared.response_url(name))
+            reply, _acked_at, _index = await shared.send(kind, body)
+            if reply.error is not None:
+                raise Lost(f"/oncall {text} answered {reply.error}")
+            if says not in str(reply.body).lower():
+                shared.recorder.problems[f"/oncall {text} answered without saying {says!r}"] += 1
 
 
 def _status(message: Message) -> str:

@@ -220,6 +220,7 @@ async def measure(target: Target, options: Options) -> Result:
             groups,
             playbooks,
             supervisors,
+            group_ids=config.group_ids if config else {},
             read_seconds=options.read_seconds,
         )
         runners = _runners(shared, options)

@@ -86,6 +86,7 @@ class World:
         return await self.store.move_case(self.cases.resolved_move(case_id, summary), actor=AGENT, at=self.clock())
 
     async def escalation(self, case_id: str, number: str) -> Escalation:
+        """An escalation raised on the case, which moves it to Tier II (as `/escalate` and a run's does)."""
         new = NewEscalation(
             id=uuid.uuid4().hex,
             kind=EscalationKind.ESCALATED,
@@ -98,7 +99,11 @@ class World:
             case_id=case_id,
             case_number=number,
         )
-        return await self.store.escalations.create(new, [], actor=AGENT, at=self.clock())
+        move = self.cases.escalated_move(case_id, new)
+        await self.store.raise_escalation(new, [], actor=AGENT, at=self.clock(), move=move)
+        found = await self.store.escalations.get(new.id)
+        assert found is not None
+        return found
 
 
 @asynccontextmanager
@@ -260,7 +265,6 @@ async def test_a_contact_without_tier1_work_leaves_a_new_case_open_and_an_unknow
 async def test_escalations_move_the_case_to_tier2_and_back(w):
     case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     esc = await w.escalation(case.id, case.number)
-    await w.cases.escalation_raised(esc, AGENT)
     raised = await w.cases.get(case.id)
     assert raised.status == CaseStatus.ESCALATED
     assert [(k.ref, k.label) for k in raised.linked(LinkKind.ESCALATION)] == [(esc.id, esc.summary)]
@@ -280,8 +284,7 @@ async def test_a_case_shown_by_its_number_has_its_own_escalations_and_timeline_o
     case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     other = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="551200")
     esc = await w.escalation(case.id, case.number)
-    await w.cases.escalation_raised(esc, AGENT)
-    await w.cases.escalation_raised(await w.escalation(other.id, other.number), AGENT)
+    await w.escalation(other.id, other.number)
     shown = await w.cases.view(f"  {case.number.lower()} ")  # as typed after /case
     assert shown.case == await w.cases.get(case.id)
     assert [e.id for e in shown.escalations] == [esc.id]
@@ -302,7 +305,7 @@ async def test_escalating_a_case_that_just_closed_reopens_it(w):
     await w.run_ended(case.id, "Cleared the browser cache")
     assert (await w.cases.get(case.id)).status == CaseStatus.CLOSED
     w.clock.advance(minutes=2)  # Back, and escalated after all
-    await w.cases.escalation_raised(await w.escalation(case.id, case.number), AGENT)
+    await w.escalation(case.id, case.number)
     after = await w.cases.get(case.id)
     assert (after.status, after.closed_at, after.resolution) == (CaseStatus.ESCALATED, None, None)
     actions = await w.actions(case.id)
@@ -311,7 +314,7 @@ async def test_escalating_a_case_that_just_closed_reopens_it(w):
 
 async def test_a_run_ending_leaves_a_case_tier2_holds_with_tier2(w):
     case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
-    await w.cases.escalation_raised(await w.escalation(case.id, case.number), AGENT)
+    await w.escalation(case.id, case.number)
     assert not await w.run_ended(case.id, "Escalated to Tier II")
     assert (await w.cases.get(case.id)).status == CaseStatus.ESCALATED
 
@@ -478,7 +481,6 @@ async def test_resolve_needs_what_was_found(w):
 async def test_resolve_with_tell_queues_exactly_one_agent_update_with_the_reply_and_note(w):
     case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     esc = await w.escalation(case.id, case.number)
-    await w.cases.escalation_raised(esc, AGENT)
     assert await w.jobs(JobKind.AGENT_UPDATE) == []
 
     closure = await w.cases.resolve(case.id, actor=TIER2, found="A stale roster", changed="Re-synced", tell=esc)

@@ -130,6 +130,8 @@ async def test_back_makes_someone_available_again(app, slack):
     await away(app, HERBERT)
     reply = await app.command("back", user=HERBERT, command="/oncall")
     assert "Welcome back" in reply.body["text"]
+    again = await app.command("back", user=HERBERT, command="/oncall")
+    assert again.body["text"] == "You were not marked away."
     await escalate_dashboard_check(app)
     await app.runtime.worker.drain()
     assert f"<@{HERBERT}> <@{EDISON}>" in message_text(pings(slack)[-1])
@@ -421,6 +423,10 @@ async def test_escalate_by_hand(app, slack):
     case = await app.runtime.store.cases.open_for_ticket("48213")  # every escalation belongs to a case
     assert case is not None and case.status == "escalated"
     assert f"Case *{case.number}* · Ticket #48213" in text
+    shown = await app.runtime.deps.escalations.cases.view(case.number)  # as `/case NUMBER` shows it
+    assert [e.action for e in shown.timeline] == ["case.opened", "escalate", "case.escalated"]
+    [esc] = shown.escalations
+    assert (esc.case_id, esc.handoff.case_number, esc.handoff.reference) == (case.id, case.number, "48213")
     await app.click_in(ping, "Acknowledge", user="U00000EM05")
     await app.runtime.worker.drain()
     dm = slack.calls_to("chat.postMessage")[-1]

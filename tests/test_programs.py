@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from chatbot.domain.case import Case, CaseStatus, Resolution
 from chatbot.domain.case_policy import resolve as resolve_case
-from chatbot.domain.case_policy import run_resolved
+from chatbot.domain.case_policy import run_escalated, run_resolved
 from chatbot.domain.escalation import EscalationAction, EscalationKind, Handoff, NewEscalation, Priority, Surface
 from chatbot.domain.escalation_policy import act
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage import create_engine, run_writes
+from chatbot.storage.away import mark_away, mark_back
 from chatbot.storage.cases import _BY_ID as CASE_BY_ID
 from chatbot.storage.cases import CaseWrite, case_write
 from chatbot.storage.cases import _one_case as one_case
@@ -353,11 +354,22 @@ def test_the_short_way_stores_a_time_on_sqlite_as_the_orm_does(at: datetime) -> 
     assert sqlite_time(at) == _ORM_SQLITE_TIME(at.astimezone(UTC).replace(tzinfo=None))
 
 
-def test_a_guard_is_an_update_of_one_where_clause() -> None:
-    with pytest.raises(ValueError, match="one WHERE"):
-        guard("UPDATE cases SET status = ? WHERE id IN (SELECT case_id FROM case_links WHERE ref = ?)")
-    with pytest.raises(ValueError, match="one WHERE"):
-        guard("DELETE FROM cases WHERE id = ?")
+def test_a_guard_is_an_update_or_a_delete_of_one_where_clause() -> None:
+    for wrong in (
+        "UPDATE cases SET status = ? WHERE id IN (SELECT case_id FROM case_links WHERE ref = ?)",
+        "DELETE FROM cases WHERE id IN (SELECT case_id FROM case_links WHERE ref = ?)",
+        "DELETE FROM cases",
+        "INSERT INTO cases (id) VALUES (?)",
+    ):
+        with pytest.raises(ValueError, match=r"a guard is 'UPDATE table SET \.\.\. WHERE \.\.\.' or 'DELETE"):
+            guard(wrong)
+    deleting = guard("DELETE FROM away_marks WHERE user_id = ?")
+    assert deleting.guarded is not None
+    assert (deleting.guarded.table, deleting.guarded.head, deleting.guarded.where) == (
+        "away_marks",
+        "DELETE FROM away_marks",
+        "user_id = $1",
+    )
 
 
 @dataclass
@@ -668,3 +680,43 @@ async def test_on_postgresql_a_workers_claim_is_one_round_trip_without_begin(log
         assert len(sent) == 1, sent
     finally:
         await engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's round trips: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_away_marks_and_an_escalation_by_hand_are_one_statement_each(logged: Logged) -> None:
+    """`/oncall away`, `/oncall back` and `/escalate`'s submit wait for their writes: each is one statement, no
+    BEGIN or COMMIT (the escalation's new case takes its number first, as a run's start does)."""
+    connection, sent = logged.connection, logged.sent
+
+    async def statements(make: Callable[[], Program[object]]) -> tuple[object, list[str]]:
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        sent.clear()
+        result = await run_on_asyncpg(connection, make)
+        await asyncio.sleep(0)
+        return result, [q.split(" ", 1)[0] for q in sent]
+
+    assert await statements(lambda: mark_away("U1", AT + timedelta(hours=1), AT)) == (None, ["WITH"])
+    assert await statements(lambda: mark_away("U1", None, AT)) == (None, ["WITH"])  # replaces the mark
+    assert await connection.fetchval("SELECT count(*) FROM away_marks WHERE until IS NULL") == 1
+    assert await statements(lambda: mark_back("U1", AT)) == (True, ["WITH"])
+    assert await statements(lambda: mark_back("U1", AT)) == (False, ["WITH"])  # not away: nothing written
+    actions = await connection.fetch("SELECT action FROM audit_events WHERE actor = 'U1' ORDER BY id")
+    assert [a["action"] for a in actions] == ["away", "away", "back"]
+
+    counter = await run_on_asyncpg(connection, lambda: run_writes.next_number("TS", 2026))
+    new_case = NewCase(prefix="TS", year=2026, owner_id="U2", surface="slack", channel_id="C1", ticket="48213")
+    new = NewEscalation(
+        "m" * 32, EscalationKind.MANUAL, "ts", Priority.NORMAL, "s", Handoff("s"), "U2", case_id=new_case.id
+    )
+    move = CaseMove(new_case.id, run_escalated(), tuple(CaseStatus), {"escalation": new.id})
+    ping = NewJob(JobKind.PING, {"surface": "slack"}, AT, new.id)
+    raised = lambda: run_writes.raise_escalation(  # noqa: E731
+        new, [ping], actor="U2", at=AT, new_case=new_case, counter=counter, move=move
+    )
+    assert await statements(raised) == (True, ["WITH"])
+    case = await connection.fetchrow("SELECT status, version FROM cases WHERE id = $1", new_case.id)
+    assert (case["status"], case["version"]) == ("escalated", 0)
+    actions = await connection.fetch("SELECT action FROM audit_events WHERE actor = 'U2' ORDER BY id")
+    assert [a["action"] for a in actions] == ["case.opened", "escalate", "case.escalated"]
+    assert await connection.fetchval("SELECT count(*) FROM jobs WHERE escalation_id = $1", new.id) == 1

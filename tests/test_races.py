@@ -106,9 +106,7 @@ async def test_a_press_read_before_the_post_was_recorded_and_saved_after_it_stil
     now = WEDNESDAY_10AM
     try:
         new = NewEscalation("e" * 32, EscalationKind.MANUAL, "ts-supervisors", Priority.NORMAL, "s", Handoff("s"), "U1")
-        await store.escalations.create(
-            new, [NewJob(JobKind.PING, {"surface": "slack"}, now, new.id)], actor="U1", at=now
-        )
+        await store.raise_escalation(new, [NewJob(JobKind.PING, {"surface": "slack"}, now, new.id)], actor="U1", at=now)
         stale = await store.escalations.get(new.id)
         assert stale is not None and stale.posts == {}
         [job] = await store.jobs.claim("worker-1", now, limit=1, lease=timedelta(minutes=1))

@@ -580,7 +580,7 @@ async def test_sqlite_idle_job_poll_takes_no_write_lock(db_url: str) -> None:
         esc = NewEscalation(
             "e1", EscalationKind.ESCALATED, "clever-tier2", Priority.NORMAL, "check", Handoff("check"), created_by="U1"
         )
-        await store.escalations.create(
+        await store.raise_escalation(
             esc, [NewJob(JobKind.PING, {}, due_at=T0 + timedelta(minutes=5), escalation_id="e1")], actor="U1", at=T0
         )
         blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock, as a click's save would

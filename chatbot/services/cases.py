@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chatbot.config import Config
-from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseStatus, LinkKind, Resolution, WorkKind
+from chatbot.domain.case import Case, CaseEvent, CaseLink, CaseNumber, CaseStatus, LinkKind, Resolution, WorkKind
 from chatbot.domain.case_policy import (
     ESCALATE_FROM,
     RESOLVE_FROM,
@@ -214,6 +214,27 @@ class CaseService:
             await self.store.move_case(plan.move, actor=actor, at=self.clock())
         return await self.get(plan.case.id)
 
+    async def for_escalation(
+        self, *, actor: str, surface: str, channel: str, ticket: str | None, number: str | None
+    ) -> tuple[NewCase | None, int | None, tuple[str, str]]:
+        """The case an escalation raised by hand belongs to, as `plan_start` finds it: a new case to open with the
+        escalation (with its number, taken now: the hand-off names it), or an existing one (reopened now if it was
+        closed). Returns the new case and its counter (None, None for an existing one) and the case's id and
+        number."""
+        plan = await self.plan_start(
+            actor=actor, surface=surface, channel=channel, procedure=None, ticket=ticket, number=number
+        )
+        if plan.new_case is not None:
+            new = plan.new_case
+            counter = (
+                plan.counter if plan.counter is not None else await self.store.cases.next_number(new.prefix, new.year)
+            )
+            return new, counter, (new.id, str(CaseNumber(new.prefix, new.year, counter)))
+        assert plan.case is not None
+        if plan.move is not None:
+            await self.store.move_case(plan.move, actor=actor, at=self.clock())
+        return None, None, (plan.case.id, plan.case.number)
+
     async def by_number(self, number: str) -> Case:
         case = await self.store.cases.by_number(number.strip())
         if case is None:
@@ -227,11 +248,6 @@ class CaseService:
         return case
 
     # --- what runs and escalations do to it ------------------------------------------------------------------
-    async def escalation_raised(self, esc: Escalation, actor: str) -> None:
-        """An escalation raised by hand: linked to its case, which is with Tier II now (as a run's escalation)."""
-        if esc.case_id is not None:
-            await self.store.move_case(self.escalated_move(esc.case_id, esc), actor=actor, at=self.clock())
-
     async def escalation_returned(self, esc: Escalation, actor: str) -> None:
         if esc.case_id is None:
             return

@@ -179,28 +179,24 @@ class EscalationService:
         actor: str,
         channel: str | None,
         origin: PostRef | None = None,
-        case_id: str | None = None,
-        case_number: str | None = None,
     ) -> Escalation:
-        """`/escalate`: for what no playbook covers. `origin`: where it was raised (for the notices); `case_id`:
-        the case it belongs to."""
+        """`/escalate`: for what no playbook covers. `origin`: where it was raised (for the notices). It belongs to
+        the case the reference names, the ticket's open case, or a new one, which it opens with Tier 2 (a write
+        with the escalation's, in one transaction: the store's `raise_escalation`)."""
         await self.check_can_escalate(actor, channel)
         if group_id not in self.config.groups:
             raise UserFacingError(f"There is no escalation group '{group_id}'.")
         if priority not in tuple(Priority):
             raise UserFacingError("Priority is high, normal or low.")
         case_id = case_number = None
-        if self.cases is not None:  # every escalation belongs to a case: the one named, the ticket's, or a new one
+        new_case, counter = None, None
+        if self.cases is not None:
             ticket, number = parse_reference(reference)
-            case = await self.cases.for_contact(
-                actor=actor,
-                surface=(origin.surface if origin else Surface.SLACK).value,
-                channel=channel or "",
-                procedure=None,
-                ticket=ticket,
-                number=number,
+            surface = (origin.surface if origin else Surface.SLACK).value
+            new_case, counter, case = await self.cases.for_escalation(
+                actor=actor, surface=surface, channel=channel or "", ticket=ticket, number=number
             )
-            case_id, case_number = case.id, case.number
+            case_id, case_number = case
         now = self.clock()
         text = summary.strip()
         esc = NewEscalation(
@@ -217,10 +213,11 @@ class EscalationService:
             case_id=case_id,
             case_number=case_number,
         )
-        created = await self.store.escalations.create(esc, self.first_jobs(esc), actor=actor, at=now)
-        if self.cases is not None:
-            await self.cases.escalation_raised(created, actor)
-        return created
+        move = self.cases.escalated_move(case_id, esc) if self.cases is not None and case_id is not None else None
+        await self.store.raise_escalation(
+            esc, self.first_jobs(esc), actor=actor, at=now, new_case=new_case, counter=counter, move=move
+        )
+        return self.created(esc, now)
 
     # --- acting on it --------------------------------------------------------------------------------------
     async def is_member(self, group: Group, user: str) -> bool:

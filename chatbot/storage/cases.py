@@ -183,7 +183,7 @@ class CaseRepo:
         replicas opening cases at once never get the same number (run_writes.next_number, as a run's start does);
         `counter`: one taken already (`number_unless_open`)."""
         if counter is None:
-            counter = await self._write(lambda: next_number(new.prefix, new.year))
+            counter = await self.next_number(new.prefix, new.year)
         opened: OpenedCase = await self._write(lambda: open_case(new, counter, actor=actor, at=at))
         links = [SimpleNamespace(**opened.link)] if opened.link is not None else []
         return _case(SimpleNamespace(**opened.row), links)  # type: ignore[arg-type]  # as it reads them back
@@ -201,6 +201,11 @@ class CaseRepo:
         first: a supervisor's press reads both at once."""
         found: Case | None = await self._read(lambda: _one_case(_OF_ESCALATION, escalation_id))
         return found
+
+    async def next_number(self, prefix: str, year: int) -> int:
+        """A new case's number (run_writes.next_number), for a write that needs it before the case is opened."""
+        counter: int = await self._write(lambda: next_number(prefix, year))
+        return counter
 
     async def number_unless_open(self, prefix: str, year: int, ticket: str) -> int | None:
         """A new case's number, unless the ticket has an open case (None: read it with `open_for_ticket`)."""

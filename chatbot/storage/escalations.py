@@ -23,17 +23,16 @@ from chatbot.domain.escalation import (
     Surface,
 )
 from chatbot.domain.escalation_policy import Change, applied, delivery
-from chatbot.domain.jobs import JobKind, NewJob
+from chatbot.domain.jobs import JobKind
 from chatbot.storage.gate import FairPool
-from chatbot.storage.jobs import Write, add_jobs, add_jobs_program
+from chatbot.storage.jobs import Write, add_jobs_program
 from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, Writer, guard, insert_op, statement
-from chatbot.storage.rows import CASE_BY_NUMBER, Joined, Plain, audit_row, audit_values, to_json
+from chatbot.storage.rows import CASE_BY_NUMBER, Joined, Plain, audit_values, to_json
 from chatbot.storage.tables import (
     EscalationPostRow,
     EscalationRow,
     audit_events,
     escalation_posts,
-    escalation_sources,
 )
 
 if TYPE_CHECKING:  # storage/cases.py imports this module (through run_writes)
@@ -203,23 +202,9 @@ class EscalationRepo:
         self._write = write
         self._read = read
 
-    async def create(self, esc: NewEscalation, jobs: Sequence[NewJob], *, actor: str, at: datetime) -> Escalation:
-        """An escalation raised by hand, with its first jobs and audit event."""
-        async with self._pool.session_begin() as session:
-            session.add(EscalationRow(**escalation_values(esc, at)))
-            await session.flush()
-            if esc.sources:
-                await session.execute(insert(escalation_sources), source_values(esc))
-            await add_jobs(session, jobs, at)
-            detail = {"escalation": esc.id, "group": esc.group_id}
-            session.add(audit_row(esc.run_id, at, actor, "escalate", detail, case_id=esc.case_id))
-        found = await self.get(esc.id)
-        assert found is not None
-        return found
-
     @staticmethod
     def created(esc: NewEscalation, at: datetime) -> Escalation:
-        """The escalation as a write of it at `at` (a run's save, `create`) leaves it, without reading it back."""
+        """The escalation as a write of it at `at` (a run's save, `Store.raise_escalation`) leaves it, unread."""
         return created(esc, at)
 
     async def get(self, escalation_id: str) -> Escalation | None:

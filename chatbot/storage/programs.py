@@ -7,13 +7,14 @@ stop the whole write. Drivers run it as one transaction: on SQLite on the event 
 sqlite_inline.py: nothing may wait inside), on PostgreSQL on an asyncpg connection (programs_pg.py), and through
 SQLAlchemy for an in-memory SQLite database, which no second connection can reach.
 
-A compare-and-set is a *guard* (`guard`): an UPDATE of one row that what the program yields after it depends on.
-When it changes no row the program must stop there (return, or Abort if it has written nothing before it), which
-every driver checks; so the PostgreSQL driver may send a guard and what follows it in one statement, each part
-applying only if the guards before it changed their row, before the program has seen the guard's count.
+A compare-and-set is a *guard* (`guard`): an UPDATE (or DELETE) of one row that what the program yields after it
+depends on. When it changes no row the program must stop there (return, or Abort if it has written nothing before
+it), which every driver checks; so the PostgreSQL driver may send a guard and what follows it in one statement, each
+part applying only if the guards before it changed their row, before the program has seen the guard's count.
 
-Statements are built from the table definitions (`insert_op`, `Statement`), once per shape, so these writes cannot
-drift from the schema; values go in as Python values and each driver binds them as SQLAlchemy would store them.
+Statements are built from the table definitions (`insert_op`, `upsert_op`, `Statement`), once per shape, so these
+writes cannot drift from the schema; values go in as Python values and each driver binds them as SQLAlchemy would
+store them.
 """
 
 from __future__ import annotations
@@ -43,37 +44,49 @@ class Statement:
     returns_row: bool = False
     returns_rows: bool = False  # every row (a list of tuples)
     rows: Rows | None = None  # an INSERT of one row of this shape (insert_op)
-    guarded: Guarded | None = None  # a guard: an UPDATE the rest of the program depends on (guard)
+    guarded: Guarded | None = None  # a guard: an UPDATE or DELETE the rest of the program depends on (guard)
 
 
 @dataclass(frozen=True)
 class Rows:
-    """The shape of an INSERT: its table, columns, and the columns a conflict on inserts nothing."""
+    """The shape of an INSERT: its table, columns, the columns a conflict is on, and what it does then: nothing, or
+    (`update`) set these columns to the new row's values."""
 
     table: str
     columns: tuple[str, ...]
     conflict: tuple[str, ...] | None
     types: tuple[str, ...] = ()  # each column's PostgreSQL type, without a length (a cast must never truncate)
+    update: tuple[str, ...] = ()
 
     def sql(self, count: int) -> str:
         """`count` rows of this shape in one INSERT, `?` placeholders."""
         row = f"({', '.join('?' for _ in self.columns)})"
         sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES {', '.join(row for _ in range(count))}"
-        if self.conflict:
-            sql += f" ON CONFLICT ({', '.join(self.conflict)}) DO NOTHING"
-        return sql
+        return sql + self.on_conflict()
+
+    def on_conflict(self) -> str:
+        """The INSERT's ON CONFLICT clause ("" if it has none)."""
+        if not self.conflict:
+            return ""
+        target = f" ON CONFLICT ({', '.join(self.conflict)})"
+        if not self.update:
+            return f"{target} DO NOTHING"
+        return f"{target} DO UPDATE SET {', '.join(f'{name} = excluded.{name}' for name in self.update)}"
 
 
 @dataclass(frozen=True)
 class Guarded:
-    """A guard's UPDATE taken apart (PostgreSQL placeholders), so that a condition can be added to its WHERE."""
+    """A guard's UPDATE or DELETE taken apart (PostgreSQL placeholders), so that a condition can be added to its
+    WHERE."""
 
     table: str
-    head: str  # "UPDATE table SET ..."
+    head: str  # "UPDATE table SET ..." or "DELETE FROM table"
     where: str  # what follows WHERE
 
 
-_GUARD = re.compile(r"^UPDATE (?P<table>\w+) SET (?:(?! WHERE ).)+ WHERE (?:(?! WHERE ).)+$", re.DOTALL)
+_GUARD = re.compile(
+    r"^(?:UPDATE (?P<table>\w+) SET (?:(?! WHERE ).)+|DELETE FROM (?P<deleted>\w+)) WHERE (?:(?! WHERE ).)+$", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -146,25 +159,27 @@ def statement(sql: str, *, returns_row: bool = False, returns_rows: bool = False
 
 @lru_cache(maxsize=512)
 def guard(sql: str) -> Statement:
-    """A compare-and-set: `UPDATE table SET ... WHERE ...` (one WHERE, nothing after it, `?` placeholders) that
-    changes one row or none. Its result is the count of rows it changed; a program that is sent anything but 1
-    must yield nothing more (see the module's docstring). Cached: presses and case changes build theirs per call,
-    from a few shapes."""
+    """A compare-and-set: `UPDATE table SET ... WHERE ...` or `DELETE FROM table WHERE ...` (one WHERE, nothing
+    after it, `?` placeholders) that changes one row or none. Its result is the count of rows it changed; a program
+    that is sent anything but 1 must yield nothing more (see the module's docstring). Cached: presses and case
+    changes build theirs per call, from a few shapes."""
     match = _GUARD.match(sql)
     if match is None:
-        raise ValueError(f"a guard is 'UPDATE table SET ... WHERE ...' with one WHERE: {sql!r}")
+        raise ValueError(f"a guard is 'UPDATE table SET ... WHERE ...' or 'DELETE FROM table WHERE ...': {sql!r}")
     numbered = statement(sql)
     head, where = numbered.postgresql.split(" WHERE ")
-    return replace(numbered, guarded=Guarded(match["table"], head, where))
+    return replace(numbered, guarded=Guarded(match["table"] or match["deleted"], head, where))
 
 
 @cache
-def _insert(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None) -> Statement:
+def _insert(
+    table: Table, columns: tuple[str, ...], conflict: tuple[str, ...] | None, update: tuple[str, ...] = ()
+) -> Statement:
     unknown = set(columns) - {c.name for c in table.columns}
     if unknown:
         raise ValueError(f"{table.name} has no column {sorted(unknown)}")
     types = tuple(_cast(table.columns[name].type) for name in columns)
-    rows = Rows(table.name, columns, conflict, types)
+    rows = Rows(table.name, columns, conflict, types, update)
     return replace(statement(rows.sql(1)), rows=rows)
 
 
@@ -179,6 +194,15 @@ def insert_op(table: Table, values: dict[str, Any], *, on_conflict_nothing: Sequ
     """INSERT `values` (column -> value) into `table`; a conflict on `on_conflict_nothing` inserts nothing."""
     columns = tuple(values)
     return Op(_insert(table, columns, tuple(on_conflict_nothing) or None), tuple(values.values()), deferred=True)
+
+
+def upsert_op(table: Table, values: dict[str, Any], *, key: Sequence[str]) -> Op:
+    """INSERT `values` into `table`, or, where a row with the same `key` exists, set its other columns to them.
+    A statement takes a table's rows in one INSERT, which may not meet one key twice: one upsert per key in a
+    program."""
+    columns = tuple(values)
+    update = tuple(name for name in columns if name not in key)
+    return Op(_insert(table, columns, tuple(key), update), tuple(values.values()), deferred=True)
 
 
 def sqlite_time(at: datetime) -> str:

@@ -160,10 +160,8 @@ def _composed(key: tuple[tuple[Any, int], ...]) -> tuple[str, tuple[int, ...]]:
         columns = ", ".join(rows.columns)
         sql = (
             f"INSERT INTO {rows.table} ({columns}) SELECT {columns} FROM (VALUES {', '.join(values)}) "
-            f"AS v({columns}, applies) WHERE applies"
+            f"AS v({columns}, applies) WHERE applies{rows.on_conflict()}"
         )
-        if rows.conflict:
-            sql += f" ON CONFLICT ({', '.join(rows.conflict)}) DO NOTHING"
         parts.append(f"i{number} AS ({sql})")
     counts = ", ".join(f"(SELECT count(*) FROM g{n})" for n in range(guards))
     return f"WITH {', '.join(parts)} SELECT {counts}", tuple(order)

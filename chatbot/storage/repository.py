@@ -102,7 +102,7 @@ class Store:
             self._stamps = KeyedReads(lambda ids: self._hot.read(lambda: _run_stamps(ids)))
         self.escalations = EscalationRepo(self._pool, self._hot.write, self._hot.read)
         self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write, self._hot.read)
-        self.away = AwayRepo(self._pool, self._hot.read)
+        self.away = AwayRepo(self._hot.write, self._hot.read)
         self.cases = CaseRepo(self._hot.write, self._hot.read)
         self.holds = HoldRepo(self._hot.write, self._hot.read)
         self.digests = DigestRepo(self._pool, engine.dialect.name)
@@ -164,6 +164,28 @@ class Store:
                 run, state_for, actor=actor, at=at, new_case=new_case, counter=counter, case_id=case_id, move=move
             )
         )
+
+    async def raise_escalation(
+        self,
+        esc: NewEscalation,
+        jobs: Sequence[NewJob],
+        *,
+        actor: str,
+        at: datetime,
+        new_case: NewCase | None = None,
+        counter: int | None = None,
+        move: CaseMove | None = None,
+    ) -> bool:
+        """An escalation raised by hand, in one transaction with opening its case (`new_case`, numbered `counter`,
+        taken before: the escalation's hand-off names the number) or moving it (run_writes.raise_escalation). True
+        if the case moved (or there was none)."""
+        at = _aware(at)
+        moved: bool = await self._hot.write(
+            lambda: run_writes.raise_escalation(
+                esc, jobs, actor=actor, at=at, new_case=new_case, counter=counter, move=move
+            )
+        )
+        return moved
 
     async def move_case(self, move: CaseMove, *, actor: str, at: datetime, run_id: str | None = None) -> bool:
         """A case's guarded change on its own (run_writes.move_case); True if its status moved."""

@@ -1,5 +1,6 @@
-"""The writes on the way to an ack, as programs (programs.py): a run's start, opening its case when it is new, and
-an answer's save with the escalation it raises and what it does to its case, each in one transaction.
+"""The writes on the way to an ack, as programs (programs.py): a run's start, opening its case when it is new, an
+answer's save with the escalation it raises and what it does to its case, and an escalation raised by hand, each in
+one transaction.
 
 A case moves with its run without being read first: the change applies only if the case is in one of the statuses
 the policy allows it from (case_policy.py), so one someone else moved meanwhile is left as it is.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -118,17 +119,20 @@ def _move_statement(columns: tuple[str, ...], allowed: int) -> Statement:
     return guard(f"UPDATE cases SET {sets}, version = version + 1 WHERE id = ? AND status IN ({marks})")
 
 
-def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None) -> Program[bool]:
-    """The case's guarded change, its audit event and jobs; its link in any case. True if the status moved."""
+def move_case(move: CaseMove, *, actor: str, at: datetime, run_id: str | None, opened: bool = False) -> Program[bool]:
+    """The case's guarded change, its audit event and jobs; its link in any case. True if the status moved.
+    `opened`: the case is opened by this same program already in the status the move leads to, so the move is
+    certain and its UPDATE would only find a row its statement cannot see yet on PostgreSQL."""
     change = move.change
     values = case_values(change, at, move.resolution)
     if move.link is not None:
         kind, ref, label = move.link
         yield insert_op(case_links, link_values(move.case_id, CaseLink(kind, ref, label, actor, at)))
-    allowed = tuple(s.value for s in move.allowed_from)
-    moved = yield Op(_move_statement(tuple(values), len(allowed)), (*values.values(), move.case_id, *allowed))
-    if moved != 1:
-        return False
+    if not opened:
+        allowed = tuple(s.value for s in move.allowed_from)
+        moved = yield Op(_move_statement(tuple(values), len(allowed)), (*values.values(), move.case_id, *allowed))
+        if moved != 1:
+            return False
     detail = {"status": change.status.value, **move.detail}
     yield insert_op(audit_events, audit_values(run_id, at, actor, change.action, detail, case_id=move.case_id))
     yield from add_jobs_program(move.jobs, at)
@@ -286,6 +290,34 @@ def save_run(
     if move is not None:
         yield from move_case(move, actor=actor, at=at, run_id=run_id)
     return True
+
+
+def raise_escalation(
+    esc: NewEscalation,
+    jobs: Sequence[NewJob],
+    *,
+    actor: str,
+    at: datetime,
+    new_case: NewCase | None,
+    counter: int | None,
+    move: CaseMove | None,
+) -> Program[bool]:
+    """An escalation raised by hand (`/escalate`), with its path, first jobs and audit event; the case it opens
+    (`new_case`, numbered `counter`, opened in the status `move` leads to) or moves. One statement on PostgreSQL.
+    True if the case moved (or there was none to move)."""
+    if new_case is not None:
+        assert counter is not None, "a new case's number is taken first (next_number)"
+        status = move.change.status if move is not None else new_case.status
+        yield from open_case(replace(new_case, status=status), counter, actor=actor, at=at)
+    yield insert_op(escalations, escalation_values(esc, at))
+    for source in source_values(esc):
+        yield insert_op(escalation_sources, source)
+    yield from add_jobs_program(jobs, at)
+    detail = {"escalation": esc.id, "group": esc.group_id}
+    yield insert_op(audit_events, audit_values(esc.run_id, at, actor, "escalate", detail, case_id=esc.case_id))
+    if move is None:
+        return True
+    return (yield from move_case(move, actor=actor, at=at, run_id=None, opened=new_case is not None))
 
 
 def set_message(run_id: str, channel_id: str, message_ts: str) -> Program[bool]:
