@@ -12,12 +12,11 @@ from typing import Any
 
 from chatbot.storage.programs import Op, Program, Reader, Writer, guard, insert_op, statement, upsert_op
 from chatbot.storage.rows import Plain, audit_values
-from chatbot.storage.tables import AwayRow, audit_events
+from chatbot.storage.tables import audit_events, away_marks
 
-_TABLE = AwayRow.__table__
-_AWAY = Plain(_TABLE)  # type: ignore[arg-type]
+_AWAY = Plain(away_marks)
 _CURRENT = statement(f"{_AWAY.select} WHERE until IS NULL OR until > ?", returns_rows=True)
-_CLEAR = guard(f"DELETE FROM {_TABLE.name} WHERE user_id = ?")
+_CLEAR = guard(f"DELETE FROM {away_marks.name} WHERE user_id = ?")
 
 
 def _current(now: datetime) -> Program[list[Any]]:
@@ -26,7 +25,7 @@ def _current(now: datetime) -> Program[list[Any]]:
 
 def mark_away(user_id: str, until: datetime | None, at: datetime) -> Program[None]:
     """The mark (replacing one the user had) and its audit event."""
-    yield upsert_op(_TABLE, {"user_id": user_id, "until": until, "set_at": at}, key=("user_id",))  # type: ignore[arg-type]
+    yield upsert_op(away_marks, {"user_id": user_id, "until": until, "set_at": at}, key=("user_id",))
     detail = {"until": until.isoformat() if until else None}
     yield insert_op(audit_events, audit_values(None, at, user_id, "away", detail))
 

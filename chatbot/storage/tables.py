@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, MetaData, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, MetaData, String, Table, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -346,18 +346,25 @@ class ChannelHoldRow(Base):
     until: Mapped[datetime]
 
 
-cases = CaseRow.__table__
-case_counters = CaseCounterRow.__table__
-case_links = CaseLinkRow.__table__
+def _table(row: type[Base]) -> Table:
+    """A mapped class's table, typed as the Table it is (mypy sees `__table__` as any FromClause)."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+cases = _table(CaseRow)
+case_counters = _table(CaseCounterRow)
+case_links = _table(CaseLinkRow)
 metadata = Base.metadata
-runs = RunRow.__table__
-audit_events = AuditEventRow.__table__
-processed_events = ProcessedEventRow.__table__
-escalations = EscalationRow.__table__
-escalation_posts = EscalationPostRow.__table__
-jobs = JobRow.__table__
-away_marks = AwayRow.__table__
-escalation_sources = EscalationSourceRow.__table__
-digest_schedules = DigestScheduleRow.__table__
-teams_conversations = TeamsConversationRow.__table__
-channel_holds = ChannelHoldRow.__table__
+runs = _table(RunRow)
+audit_events = _table(AuditEventRow)
+processed_events = _table(ProcessedEventRow)
+escalations = _table(EscalationRow)
+escalation_posts = _table(EscalationPostRow)
+jobs = _table(JobRow)
+away_marks = _table(AwayRow)
+escalation_sources = _table(EscalationSourceRow)
+digest_schedules = _table(DigestScheduleRow)
+teams_conversations = _table(TeamsConversationRow)
+channel_holds = _table(ChannelHoldRow)
