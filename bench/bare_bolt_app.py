@@ -14,6 +14,7 @@ as the chatbot so the same simulated agents drive it:
 - a form submit: ack with ``response_action: errors`` when a value is wrong, else ack, then chat.update;
 - a ping's button: ack, then chat.update; `/oncall`: ack, then a listing to the response_url; `/oncall away|back`:
   ack with a line (ephemeral), the mark written first when durable;
+- the Home tab opened (`app_home_opened`): ack (bolt acks events itself), then views.publish;
 - `/escalate`: ack, then views.open; its submit: ack (with errors if the summary is blank), then chat.postMessage
   in the agent's channel ("Case ... escalated"), a case written first when durable;
 - `/case new [ticket]`: ack, then views.open; its submit: ack, then chat.postMessage ("Case *BARE-...* opened");
@@ -283,6 +284,12 @@ def build(
         text = f":rotating_light: Case *{number}* escalated by <@{user}>"
         await client.chat_postMessage(channel=channel, text=f"Case {number} escalated", blocks=[
             {"type": "section", "text": _text("mrkdwn", text)}])  # fmt: skip
+
+    @app.event("app_home_opened")
+    async def home(body: dict[str, Any], client: AsyncWebClient) -> None:
+        user = body["event"]["user"]
+        section = {"type": "section", "text": _text("mrkdwn", f"*Your open cases and sessions*, <@{user}>\n{HELP}")}
+        await client.views_publish(user_id=user, view={"type": "home", "blocks": [section]})
 
     @app.command("/oncall")
     async def oncall(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:

@@ -6,7 +6,8 @@ Runs inside the fake's process (bench/fake_slack_runner.py) and hooks the ``Fake
   (``msg``), every ``views.open`` (``view``: who, when it reached the fake, the view or the error), every
   ``chat.postMessage`` carrying the worker's marker (``post``: channel, arrival time, HTTP status, who it mentions;
   429s included, so the per-channel queue can be told apart from the app's own delay), every chat.postMessage to a
-  user id (``dm``: a direct message, e.g. the notice after a modal submitted from a ping), every chat.postEphemeral
+  user id (``dm``: a direct message, e.g. the notice after a modal submitted from a ping), every ``views.publish``
+  (``home``: whose Home tab, when, whether it was taken), every chat.postEphemeral
   (``eph``: whom, where, when) and every post to a response_url (``resp``). One consumer (the load generator) reads
   it; what it has read is forgotten.
 - response_urls, ``POST /response/{name}``: answered 200 as Slack does, and reported as ``resp`` events.
@@ -111,6 +112,8 @@ class Observer:
             user = record.user_id if record else (trigger.split(".")[1] if trigger.count(".") == 2 else "")
             view = (call.response or {}).get("view") if call.ok else None
             self._emit({"t": "view", "user": user, "at": call.time, "view": view, "err": None if view else call.error})
+        elif call.method == "views.publish":
+            self._emit({"t": "home", "user": str(call.params.get("user_id", "")), "at": call.time, "ok": call.ok})
         elif call.method == "chat.postEphemeral":
             self._emit(
                 {

@@ -14,8 +14,14 @@ import orjson
 
 from bench.messages import Button, Input, Message
 from bench.wire import mint_trigger
-from tests.fakeslack import block_actions_body, selected_option, slash_command_body, view_submission_body
-from tests.fakeslack.payloads import form_quote
+from tests.fakeslack import (
+    block_actions_body,
+    event_body,
+    selected_option,
+    slash_command_body,
+    view_submission_body,
+)
+from tests.fakeslack.payloads import SlackBody, form_quote
 
 _END = form_quote("}").encode()  # how a form-encoded JSON payload ends
 
@@ -29,6 +35,11 @@ def command(name: str, text: str, user: str, channel: str, response_url: str) ->
         name, text, user, channel, response_url=response_url, trigger_id=mint_trigger(user), user_name=_name(user)
     )
     return body.body
+
+
+def home_opened(user: str) -> SlackBody:
+    """The `app_home_opened` event of `user` opening the app's Home tab (JSON, as the Events API sends it)."""
+    return event_body({"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home"})
 
 
 def click(b: Button, user: str, channel: str, message: Message, response_url: str) -> bytes:

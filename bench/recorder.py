@@ -40,6 +40,7 @@ ONCALL_AWAY = "/oncall away"
 ONCALL_BACK = "/oncall back"
 ESCALATE = "/escalate (modal)"
 ESCALATE_SUBMIT = "escalate: submit"
+HOME = "Home tab opened (event)"
 
 AGENT_KINDS = (
     START_ID,
@@ -57,6 +58,7 @@ AGENT_KINDS = (
     CASE_SHOW,
     ESCALATE,
     ESCALATE_SUBMIT,
+    HOME,
 )
 SUPERVISOR_KINDS = (
     ESC_ACK,
@@ -79,6 +81,7 @@ KINDS = AGENT_KINDS + SUPERVISOR_KINDS
 VIEW_OPENED = "views.open at the fake (form)"
 CASE_VIEW_OPENED = "views.open at the fake (case)"
 ESCALATE_VIEW_OPENED = "views.open at the fake (escalate)"
+HOME_PUBLISHED = "views.publish at the fake (home)"
 RETURN_VIEW_OPENED = "views.open at the fake (return)"
 RESOLVE_VIEW_OPENED = "views.open at the fake (resolve)"
 WORK_VIEW_OPENED = "views.open at the fake (work)"
@@ -97,6 +100,7 @@ DERIVED = (
     CASE_VIEW_OPENED,
     CASE_POSTED,
     ESCALATE_VIEW_OPENED,
+    HOME_PUBLISHED,
     RETURN_VIEW_OPENED,
     RESOLVE_VIEW_OPENED,
     PING_RESOLVED,

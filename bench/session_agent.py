@@ -10,8 +10,8 @@ recorded as such, and reported to the ping tracker. A walk that stops short of a
 
 Between walks an agent sometimes opens a case by hand (`/case new [ticket]`: the modal, filled in and submitted,
 then the "case opened" message the app posts in the channel), looks one up (`/case NUMBER`, the number of the
-last case it saw: a session message's context line or a "case opened" message; answered in the ack), or escalates
-by hand (`/escalate`, manual.py).
+last case it saw: a session message's context line or a "case opened" message; answered in the ack), escalates
+by hand (`/escalate`, manual.py) or opens the app's Home tab (home.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench import payloads
+from bench.home import open_home
 from bench.library import NONE
 from bench.manual import escalate_by_hand
 from bench.messages import (
@@ -134,6 +135,8 @@ class Agent:
             await self.case_show(self.case)
         elif roll < shared.case_new_share + shared.case_show_share + shared.escalate_share:
             await escalate_by_hand(self)
+        elif roll < shared.case_new_share + shared.case_show_share + shared.escalate_share + shared.home_share:
+            await open_home(self)
         # A run that escalated belongs to its ticket: the next ticket is a new session. (The app also creates no
         # second escalation for a run whose first is still open, so a Restart there would escalate silently.)
         restart = button(self.message, RESTART) if self.message is not None else None

@@ -41,6 +41,7 @@ class Shared:
     case_new_share: float = 1 / 15  # walks an agent begins with `/case new` (the modal, then the submit)
     case_show_share: float = 1 / 15  # walks an agent begins with `/case NUMBER`, the last case it saw
     escalate_share: float = 1 / 30  # walks an agent begins with `/escalate` (the modal, then the submit)
+    home_share: float = 1 / 15  # walks an agent begins by opening the app's Home tab
     new_session_share: float = 1 / 3  # walks that start a new session rather than Restart the last one
     scouting: bool = False  # every walk chooses at random (the library learns the playbooks before the load)
     read_seconds: float = 0.0  # how long a supervisor reads a new ping before the first press on it
@@ -58,13 +59,15 @@ class Shared:
     def response_url(self, name: str) -> str:
         return f"{self.response_base}/response/{name}"
 
-    async def send(self, kind: str | Callable[[Reply], str], body: bytes) -> tuple[Reply, float, int]:
+    async def send(
+        self, kind: str | Callable[[Reply], str], body: bytes, content_type: str = FORM
+    ) -> tuple[Reply, float, int]:
         """POST `body`, timed from before the request until its answer is read (the ack round trip as Slack
         would see it, plus the load generator's own scheduling delay), and record it as `kind` (or as what
         `kind(reply)` says, for a submit whose kind the answer tells). Returns the reply, when the answer was
         read, and the record's index."""
         started = time.monotonic()
-        reply = await self.wire.post(body, FORM)
+        reply = await self.wire.post(body, content_type)
         finished = time.monotonic()
         name = kind if isinstance(kind, str) else kind(reply)
         return reply, finished, self.recorder.add(name, finished, finished - started, reply.error)

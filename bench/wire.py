@@ -130,7 +130,7 @@ class Wire:
             key = f"resp:{event['name']}"
             for callback in self.on_response:
                 callback(event)
-        elif kind in ("dm", "eph"):
+        elif kind in ("dm", "eph", "home"):
             key = f"{kind}:{event['user']}"
         else:
             for callback in self.on_post:

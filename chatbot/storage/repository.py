@@ -56,6 +56,16 @@ _STAMP = (
     "version, (SELECT e.version FROM escalations e WHERE e.run_id = runs.id ORDER BY e.created_at DESC, e.id DESC"
     " LIMIT 1)"
 )
+_CLAIM_EVENT = statement(
+    "INSERT INTO processed_events (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key", returns_row=True
+)
+
+
+def _claim_event(key: str, at: datetime) -> Program[bool]:
+    claimed = yield Op(_CLAIM_EVENT, (key, at), last=True)
+    return claimed is not None
+
+
 _RUN_STAMP = statement(f"SELECT {_STAMP} FROM runs WHERE id = ?", returns_row=True)
 _RUN_STAMPS = statement(f"SELECT id, {_STAMP} FROM runs WHERE id = ANY(?)", returns_rows=True)  # PostgreSQL's
 
@@ -297,11 +307,11 @@ class Store:
     # Idempotency of Slack deliveries
 
     async def claim_event(self, key: str, at: datetime) -> bool:
-        """True the first time `key` is claimed, False for a retry or duplicate delivery (even a concurrent one)."""
-        values = {"key": key, "at": _aware(at)}
-        async with self._pool.session_begin() as session:
-            statement = self._insert_ignore(ProcessedEventRow, values).returning(ProcessedEventRow.key)
-            return (await session.execute(statement)).scalar_one_or_none() is not None
+        """True the first time `key` is claimed, False for a retry or duplicate delivery (even a concurrent one).
+        The short way: every event Slack sends (a Home tab opened, a mention) and every Teams activity waits for it
+        before its ack, and through the ORM on SQLite it queued behind the inline connection for the write lock."""
+        at = _aware(at)
+        return await self._hot.write(lambda: _claim_event(key, at))
 
     def _insert_ignore(self, row: type[ProcessedEventRow], values: dict[str, Any]) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
