@@ -1,5 +1,5 @@
-"""Writes that went through the ORM and now are programs on the store's short way (storage/programs.py): away marks
-and escalations raised by hand, on both databases. (Their round trips on PostgreSQL: test_programs.py.)"""
+"""What went through the ORM and now are programs on the store's short way (storage/programs.py): away marks,
+escalations raised by hand, the Home tab's reads, on both databases. (Round trips on PostgreSQL: test_programs.py.)"""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatbot.domain.case import CaseNumber, CaseStatus, LinkKind
 from chatbot.domain.case_policy import ESCALATE_FROM, run_escalated, run_started
-from chatbot.domain.escalation import EscalationKind, Handoff, NewEscalation, Priority
+from chatbot.domain.escalation import EscalationKind, Handoff, NewEscalation, PostRef, Priority, Surface
 from chatbot.domain.jobs import JobKind, NewJob
 from chatbot.storage import Store, create_engine, upgrade
 from chatbot.storage.run_writes import CaseMove, NewCase
-from chatbot.storage.tables import audit_events
+from chatbot.storage.tables import audit_events, escalation_posts, escalations
 
 AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
@@ -131,3 +131,38 @@ async def test_an_escalation_by_hand_that_cannot_be_written_leaves_no_case_behin
         )
     assert await store.cases.get(again.id) is None
     assert await store.jobs.list(status="pending") == []
+
+
+def _in_group(group: str, letter: str) -> NewEscalation:
+    return NewEscalation(letter * 32, EscalationKind.MANUAL, group, Priority.NORMAL, letter, Handoff(letter), "U1")
+
+
+async def test_a_supervisors_home_lists_their_groups_open_escalations_oldest_first_with_their_posts(db: Db) -> None:
+    store = db.store
+    for minutes, (group, letter) in enumerate([("a", "p"), ("b", "q"), ("a", "r"), ("c", "s"), ("a", "t")]):
+        await store.raise_escalation(_in_group(group, letter), [], actor="U1", at=AT + timedelta(minutes=minutes))
+    async with db.engine.begin() as connection:
+        await connection.execute(update(escalations).where(escalations.c.id == "r" * 32).values(status="resolved"))
+        post = {"escalation_id": "t" * 32, "surface": "slack", "channel": "C9", "message_id": "1.2", "created_at": AT}
+        await connection.execute(insert(escalation_posts).values(post))
+    found = await store.escalations.open_for_groups(["a", "b"])
+    assert [e.id[0] for e in found] == ["p", "q", "t"]  # r is resolved; s is another group's
+    assert found[2].posts[Surface.SLACK] == PostRef(Surface.SLACK, "C9", "1.2")
+    assert found[0] == store.escalations.created(_in_group("a", "p"), AT)
+    assert [e.id[0] for e in await store.escalations.open_for_groups(["a", "b"], limit=2)] == ["p", "q"]
+    assert await store.escalations.open_for_groups(["z"]) == []
+
+
+async def test_an_agents_home_lists_their_active_sessions_oldest_first(db: Db) -> None:
+    store = db.store
+    for minutes, (run_id, owner, status) in enumerate(
+        [("r1", "U1", "active"), ("r2", "U2", "active"), ("r3", "U1", "finished"), ("r4", "U1", "active")]
+    ):
+        await store.create_run(
+            run_id=run_id, playbook_id=f"pb-{run_id}", playbook_version="1", state_json="{}", version=0,
+            status=status, team_id="T1", channel_id="C1", owner_id=owner, actor=owner,
+            at=AT + timedelta(minutes=minutes),
+        )  # fmt: skip
+    assert await store.active_runs_of("U1") == [("r1", "pb-r1", "active"), ("r4", "pb-r4", "active")]
+    assert await store.active_runs_of("U1", limit=1) == [("r1", "pb-r1", "active")]
+    assert await store.active_runs_of("U3") == []

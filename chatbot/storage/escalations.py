@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatbot.domain.case import Case
 from chatbot.domain.escalation import (
@@ -24,7 +22,6 @@ from chatbot.domain.escalation import (
 )
 from chatbot.domain.escalation_policy import Change, applied, delivery
 from chatbot.domain.jobs import JobKind
-from chatbot.storage.gate import FairPool
 from chatbot.storage.jobs import Write, add_jobs_program
 from chatbot.storage.programs import Abort, Op, Program, Reader, Statement, Writer, guard, insert_op, statement
 from chatbot.storage.rows import CASE_BY_NUMBER, Joined, Plain, audit_values, to_json
@@ -117,6 +114,18 @@ _BY_CASE = statement(_BY_CASE_OF.format(case="?"), returns_rows=True)
 _BY_CASE_NUMBER = statement(_BY_CASE_OF.format(case=CASE_BY_NUMBER), returns_rows=True)
 
 
+@lru_cache(maxsize=64)
+def _open_for(groups: int) -> Statement:
+    """The oldest open escalations of `groups` groups (their ids, then the limit), with their posts."""
+    marks = ", ".join("?" for _ in range(groups))
+    still = ", ".join(f"'{s.value}'" for s in EscalationStatus if not s.final)
+    oldest = (
+        f"SELECT id FROM escalations WHERE group_id IN ({marks}) AND status IN ({still})"
+        " ORDER BY created_at, id LIMIT ?"
+    )
+    return statement(f"{_WITH_POSTS.select} WHERE a.id IN ({oldest}) ORDER BY a.created_at, a.id", returns_rows=True)
+
+
 def _load(query: Statement, *params: Any) -> Program[list[Escalation]]:
     """The escalations `query` finds, with their posts, in the query's order: one statement."""
     found = _WITH_POSTS.rows((yield Op(query, params)))
@@ -190,15 +199,10 @@ def _fields(change: Change, at: datetime) -> dict[str, Any]:
     return values
 
 
-async def _add_post(session: AsyncSession, escalation_id: str, post: PostRef, at: datetime) -> None:
-    await session.execute(insert(escalation_posts).values(_post_values(escalation_id, post, at)))
-
-
 class EscalationRepo:
-    def __init__(self, pool: FairPool, write: Writer, read: Reader) -> None:
+    def __init__(self, write: Writer, read: Reader) -> None:
         """`write` and `read` run programs the store's short way: a press, a click's look at its run's
-        escalation, the worker's loads."""
-        self._pool = pool
+        escalation, the worker's loads, a supervisor's Home."""
         self._write = write
         self._read = read
 
@@ -223,23 +227,11 @@ class EscalationRepo:
         return found
 
     async def open_for_groups(self, group_ids: Sequence[str], *, limit: int = 20) -> list[Escalation]:
-        """Escalations of these groups nobody has returned or resolved, oldest first (a supervisor's Home)."""
-        still = EscalationRow.status.in_(("open", "acknowledged", "claimed"))
-        return await self._where(EscalationRow.group_id.in_(list(group_ids)) & still, limit=limit)
-
-    async def _where(self, condition: Any, *, limit: int | None = None) -> list[Escalation]:
-        query = select(EscalationRow).where(condition).order_by(EscalationRow.created_at)
-        if limit is not None:
-            query = query.limit(limit)
-        async with self._pool.session() as session:
-            rows = (await session.scalars(query)).all()
-            if not rows:
-                return []
-            ids = [r.id for r in rows]
-            posts = (
-                await session.scalars(select(EscalationPostRow).where(EscalationPostRow.escalation_id.in_(ids)))
-            ).all()
-            return [_escalation(r, [p for p in posts if p.escalation_id == r.id]) for r in rows]
+        """Escalations of these groups nobody has returned or resolved, oldest first (a supervisor's Home): one
+        read the short way."""
+        groups = tuple(group_ids)
+        found: list[Escalation] = await self._read(lambda: _load(_open_for(len(groups)), *groups, limit))
+        return found
 
     async def apply(self, esc: Escalation, change: Change, *, actor: str, at: datetime) -> Escalation | None:
         """Compare-and-set on the escalation's version: its new fields, audit event and jobs; the escalation as the

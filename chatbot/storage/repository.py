@@ -56,6 +56,16 @@ _STAMP = (
     "version, (SELECT e.version FROM escalations e WHERE e.run_id = runs.id ORDER BY e.created_at DESC, e.id DESC"
     " LIMIT 1)"
 )
+_ACTIVE_RUNS_OF = statement(
+    "SELECT id, playbook_id, status FROM runs WHERE owner_id = ? AND status = 'active' ORDER BY created_at, id LIMIT ?",
+    returns_rows=True,
+)
+
+
+def _active_runs_of(owner_id: str, limit: int) -> Program[list[tuple[str, str, str]]]:
+    return [(row[0], row[1], row[2]) for row in (yield Op(_ACTIVE_RUNS_OF, (owner_id, limit)))]
+
+
 _CLAIM_EVENT = statement(
     "INSERT INTO processed_events (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key", returns_row=True
 )
@@ -110,7 +120,7 @@ class Store:
         self._stamps: KeyedReads[str, RunStamp] | None = None
         if self._hot.enabled and self._hot.dialect == "postgresql":
             self._stamps = KeyedReads(lambda ids: self._hot.read(lambda: _run_stamps(ids)))
-        self.escalations = EscalationRepo(self._pool, self._hot.write, self._hot.read)
+        self.escalations = EscalationRepo(self._hot.write, self._hot.read)
         self.jobs = JobRepo(self._pool, engine.dialect.name, self._hot.write, self._hot.read)
         self.away = AwayRepo(self._hot.write, self._hot.read)
         self.cases = CaseRepo(self._hot.write, self._hot.read)
@@ -219,14 +229,8 @@ class Store:
 
     async def active_runs_of(self, owner_id: str, *, limit: int = 30) -> list[tuple[str, str, str]]:
         """(run id, playbook id, status) of an agent's runs still in progress, oldest first (their App Home)."""
-        query = (
-            select(RunRow.id, RunRow.playbook_id, RunRow.status)
-            .where(RunRow.owner_id == owner_id, RunRow.status == "active")
-            .order_by(RunRow.created_at)
-            .limit(limit)
-        )
-        async with self._pool.session() as session:
-            return [(r[0], r[1], r[2]) for r in (await session.execute(query)).all()]
+        found: list[tuple[str, str, str]] = await self._hot.read(lambda: _active_runs_of(owner_id, limit))
+        return found
 
     async def get_run_by_message(self, channel_id: str, message_ts: str) -> RunRecord | None:
         """The run whose Slack message is `message_ts` in `channel_id`, or None."""
