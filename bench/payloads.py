@@ -2,8 +2,9 @@
 
 The load generator shares the cores with the app and its own latency counts in the figures: a click carries the
 ~6 kB message it was made on, and form-encoding it with the builders' json + urlencode was most of the load
-generator's work. The message is encoded once here (orjson, then the fake's C form quoting) and spliced in as the
-payload's last key, which Slack's parsers and bolt do not mind.
+generator's work. Here the message is encoded apart from the rest of the click (orjson, then the fake's C form
+quoting: `form_quote`), once per click, and spliced in as the payload's last key, which Slack's parsers and bolt do
+not mind.
 """
 
 from __future__ import annotations

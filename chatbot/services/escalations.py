@@ -231,6 +231,16 @@ class EscalationService:
         groups = [gid for gid, group in self.config.groups.items() if await self.is_member(group, user)]
         return await self.store.escalations.open_for_groups(groups, limit=30) if groups else []
 
+    async def home_of(self, user: str) -> tuple[list[Case], list[tuple[str, str, str]], list[Escalation]]:
+        """What `user`'s App Home shows, read side by side: their open cases, active sessions (run id, playbook id,
+        status) and their groups' open escalations."""
+
+        async def cases() -> list[Case]:
+            return await self.cases.open_cases_of(user) if self.cases is not None else []
+
+        runs, escalations = (lambda: self.store.active_runs_of(user)), (lambda: self.open_for_member(user))
+        return tuple(await self.store.side_by_side(cases, runs, escalations))
+
     async def get(self, escalation_id: str) -> tuple[Escalation, Group]:
         """The escalation as the database has it now, and its group."""
         esc = await self.store.escalations.get(escalation_id)

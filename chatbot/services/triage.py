@@ -356,10 +356,6 @@ class TriageService:
         found = await self.store.escalations.for_run(run_id)
         return found[-1] if found else None
 
-    async def active_runs_of(self, owner_id: str) -> list[tuple[str, str, str]]:
-        """(run id, playbook id, status) of the sessions `owner_id` has not finished (their App Home)."""
-        return await self.store.active_runs_of(owner_id)
-
     async def attach_message(self, run_id: str, channel_id: str, message_ts: str) -> None:
         # Known here first: a click on the message while the write waits its turn (it runs after the ack, behind
         # the acks' statements) then finds it attached instead of attaching it again on the ack's way.

@@ -11,22 +11,11 @@ from chatbot.adapters.slack.context import SlackDeps
 from chatbot.adapters.slack.dispatch import PAYLOAD
 from chatbot.adapters.slack.payload import EventCallback
 from chatbot.adapters.slack.refs import BadPayload
-from chatbot.domain.case import Case
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def publish(user: str) -> None:
-        cases = deps.escalations.cases
-
-        async def open_cases() -> list[Case]:
-            return await cases.open_cases_of(user) if cases is not None else []
-
-        found = await deps.escalations.store.side_by_side(  # at once on PostgreSQL
-            open_cases,
-            lambda: deps.triage.active_runs_of(user),
-            lambda: deps.escalations.open_for_member(user),
-        )
-        await deps.gateway.publish_home(user, home_view(*found))
+        await deps.gateway.publish_home(user, home_view(*await deps.escalations.home_of(user)))
 
     @app.event("app_home_opened")
     async def home_opened(ack: AsyncAck, context: AsyncBoltContext) -> None:
