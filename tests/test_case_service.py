@@ -15,7 +15,7 @@ from functools import cache
 import pytest
 
 from chatbot.config import Config
-from chatbot.domain.case import CaseStatus, LinkKind, Resolution, WorkKind
+from chatbot.domain.case import Case, CaseStatus, LinkKind, Resolution, WorkKind
 from chatbot.domain.case_policy import CaseRefused
 from chatbot.domain.errors import UserFacingError
 from chatbot.domain.escalation import (
@@ -84,6 +84,34 @@ class World:
     async def run_ended(self, case_id: str, summary: str) -> bool:
         """What a Tier I run reaching a resolved outcome does to its case (the move saved with the answer)."""
         return await self.store.move_case(self.cases.resolved_move(case_id, summary), actor=AGENT, at=self.clock())
+
+    async def contact(
+        self,
+        *,
+        actor: str,
+        surface: str,
+        channel: str,
+        procedure: str | None,
+        ticket: str | None = None,
+        number: str | None = None,
+        tier1: bool = True,
+    ) -> Case:
+        """The case a contact works on, as a run's start plans it (`plan_start`) and its write applies it."""
+        plan = await self.cases.plan_start(
+            actor=actor,
+            surface=surface,
+            channel=channel,
+            procedure=procedure,
+            ticket=ticket,
+            number=number,
+            tier1=tier1,
+        )
+        if plan.new_case is not None:
+            return await self.store.cases.open(plan.new_case, actor=actor, at=self.clock(), counter=plan.counter)
+        assert plan.case is not None
+        if plan.move is not None:
+            await self.store.move_case(plan.move, actor=actor, at=self.clock())
+        return await self.cases.get(plan.case.id)
 
     async def escalation(self, case_id: str, number: str) -> Escalation:
         """An escalation raised on the case, which moves it to Tier II (as `/escalate` and a run's does)."""
@@ -206,39 +234,31 @@ async def test_intake_refuses_a_ticket_that_is_not_a_number_and_opens_nothing(w,
 
 
 async def test_a_contact_continues_the_tickets_open_case_then_a_new_one_once_it_is_resolved(w):
-    first = await w.cases.for_contact(
-        actor=AGENT, surface="slack", channel=CHANNEL, procedure="clever", ticket="482913"
-    )
+    first = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="clever", ticket="482913")
     assert first.number == "CLV-2026-000001"  # numbered by the procedure's prefix
     assert first.status == CaseStatus.TIER1  # a Tier I run works on it
 
     w.clock.advance(minutes=10)
-    again = await w.cases.for_contact(
-        actor=AGENT, surface="slack", channel=CHANNEL, procedure="clever", ticket="482913"
-    )
+    again = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="clever", ticket="482913")
     assert (again.id, again.number, again.status) == (first.id, first.number, CaseStatus.TIER1)
 
-    other = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure=None, ticket="999001")
+    other = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure=None, ticket="999001")
     assert other.number == "CASE-2026-000001"  # no procedure: the default prefix
 
     await w.cases.resolve(first.id, actor=AGENT, found="The class was not shared with Clever", changed="Shared it")
     w.clock.advance(minutes=10)
-    later = await w.cases.for_contact(
-        actor=AGENT, surface="slack", channel=CHANNEL, procedure="clever", ticket="482913"
-    )
+    later = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="clever", ticket="482913")
     assert later.id != first.id and later.number == "CLV-2026-000002"
     assert (await w.cases.get(first.id)).status == CaseStatus.CLOSED
 
 
 async def test_a_contact_naming_a_closed_case_reopens_it(w):
-    first = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    first = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     closed = (await w.cases.resolve(first.id, actor=TIER2, found="A stale roster", changed="Re-synced")).case
     assert closed.status == CaseStatus.CLOSED and closed.resolution is not None
 
     w.clock.advance(days=3)
-    back = await w.cases.for_contact(
-        actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", number=first.number.lower()
-    )
+    back = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", number=first.number.lower())
     assert back.id == first.id
     assert (back.status, back.resolution, back.closed_at, back.resolved_at) == (CaseStatus.TIER1, None, None, None)
     events = await w.store.cases.timeline(first.id)
@@ -247,23 +267,19 @@ async def test_a_contact_naming_a_closed_case_reopens_it(w):
     assert (events[-1].actor, events[-1].at) == (AGENT, T0 + timedelta(days=3))
 
     # Naming an open case continues it as it is.
-    same = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", number=first.number)
+    same = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", number=first.number)
     assert (same.id, same.status, same.version) == (back.id, back.status, back.version)
 
 
 async def test_a_contact_without_tier1_work_leaves_a_new_case_open_and_an_unknown_number_is_refused(w):
-    case = await w.cases.for_contact(
-        actor=TIER2, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913", tier1=False
-    )
+    case = await w.contact(actor=TIER2, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913", tier1=False)
     assert case.status == CaseStatus.OPEN
     with pytest.raises(UnknownCase, match="There is no case TS-2026-999999"):
-        await w.cases.for_contact(
-            actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", number="TS-2026-999999"
-        )
+        await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", number="TS-2026-999999")
 
 
 async def test_escalations_move_the_case_to_tier2_and_back(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     esc = await w.escalation(case.id, case.number)
     raised = await w.cases.get(case.id)
     assert raised.status == CaseStatus.ESCALATED
@@ -281,8 +297,8 @@ async def test_escalations_move_the_case_to_tier2_and_back(w):
 
 
 async def test_a_case_shown_by_its_number_has_its_own_escalations_and_timeline_only(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
-    other = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="551200")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    other = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="551200")
     esc = await w.escalation(case.id, case.number)
     await w.escalation(other.id, other.number)
     shown = await w.cases.view(f"  {case.number.lower()} ")  # as typed after /case
@@ -301,7 +317,7 @@ async def test_a_case_shown_by_its_number_has_its_own_escalations_and_timeline_o
 
 
 async def test_escalating_a_case_that_just_closed_reopens_it(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     await w.run_ended(case.id, "Cleared the browser cache")
     assert (await w.cases.get(case.id)).status == CaseStatus.CLOSED
     w.clock.advance(minutes=2)  # Back, and escalated after all
@@ -313,7 +329,7 @@ async def test_escalating_a_case_that_just_closed_reopens_it(w):
 
 
 async def test_a_run_ending_leaves_a_case_tier2_holds_with_tier2(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     await w.escalation(case.id, case.number)
     assert not await w.run_ended(case.id, "Escalated to Tier II")
     assert (await w.cases.get(case.id)).status == CaseStatus.ESCALATED
@@ -366,7 +382,7 @@ async def test_status_update_names_recorded_work_in_the_customers_terms_and_is_o
 
 
 async def test_status_update_without_recorded_work_says_tier2_is_reviewing(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="sse", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="sse", ticket="482913")
     _, text = await w.cases.status_update(case.id, TIER2)
     # an SSE case: the procedure's own team, not Technical Services' "Tier II"
     said = f"Thank you for your patience with case {case.number}. Our Client Services team is reviewing your issue."
@@ -392,7 +408,7 @@ async def test_status_update_names_work_recorded_late_in_a_long_case(w):
 
 
 async def test_recording_work_with_tell_queues_one_agent_update_with_the_line(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     esc = await w.escalation(case.id, case.number)
     _, line = await w.cases.record(case.id, WorkKind.PARTNER, actor=TIER2, reference="CLV-99812", detail=None, tell=esc)
     assert line == "shared it with the partner (CLV-99812)"
@@ -403,7 +419,7 @@ async def test_recording_work_with_tell_queues_one_agent_update_with_the_line(w)
 
 
 async def test_work_and_status_updates_are_refused_on_a_closed_case(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     await w.cases.resolve(case.id, actor=TIER2, found="Fixed", changed="")
     before = await w.actions(case.id)
     with pytest.raises(CaseRefused, match="reopen it first"):
@@ -472,14 +488,14 @@ async def test_a_closure_without_a_change_or_ticket_says_neither(w):
 
 
 async def test_resolve_needs_what_was_found(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     with pytest.raises(UserFacingError, match="Say what was found"):
         await w.cases.resolve(case.id, actor=TIER2, found="   ", changed="something")
     assert (await w.cases.get(case.id)).status == CaseStatus.TIER1
 
 
 async def test_resolve_with_tell_queues_exactly_one_agent_update_with_the_reply_and_note(w):
-    case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
+    case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="482913")
     esc = await w.escalation(case.id, case.number)
     assert await w.jobs(JobKind.AGENT_UPDATE) == []
 
@@ -534,7 +550,7 @@ async def test_resolve_with_quiet_days_says_when_the_case_closes_and_the_worker_
 
 async def test_resolve_with_quiet_days_and_tell_queues_the_agent_update_and_the_timer(db_url):
     async with world(db_url, close_after_days=2) as w:
-        case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
+        case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
         esc = await w.escalation(case.id, case.number)
         closure = await w.cases.resolve(case.id, actor=TIER2, found="A stale roster", changed="Re-synced", tell=esc)
         [update] = await w.jobs(JobKind.AGENT_UPDATE)
@@ -551,7 +567,7 @@ async def test_resolve_with_quiet_days_and_tell_queues_the_agent_update_and_the_
 
 async def test_a_case_reopened_before_its_quiet_days_end_is_not_closed_by_the_timer(db_url):
     async with world(db_url, close_after_days=2) as w:
-        case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
+        case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
         await w.cases.resolve(case.id, actor=TIER2, found="A stale roster", changed="Re-synced")
         w.clock.advance(days=1)
         reopened = await w.cases.reopen(case.number, AGENT)  # the customer wrote back
@@ -569,7 +585,7 @@ async def test_a_case_reopened_and_resolved_again_gets_its_full_quiet_days(db_ur
     """Resolved Monday (closes Wednesday), reopened Tuesday, resolved again Tuesday: it closes Thursday, two quiet
     days after the second resolution, not Wednesday on the first resolution's timer."""
     async with world(db_url, close_after_days=2) as w:
-        case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
+        case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
         await w.cases.resolve(case.id, actor=TIER2, found="A stale roster", changed="Re-synced")
         w.clock.advance(days=1)
         await w.cases.reopen(case.number, AGENT)
@@ -589,7 +605,7 @@ async def test_a_case_reopened_and_resolved_again_gets_its_full_quiet_days(db_ur
 
 async def test_one_quiet_day_is_said_in_the_singular(db_url):
     async with world(db_url, close_after_days=1) as w:
-        case = await w.cases.for_contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
+        case = await w.contact(actor=AGENT, surface="slack", channel=CHANNEL, procedure="ts", ticket="4829")
         closure = await w.cases.resolve(case.id, actor=TIER2, found="Fixed", changed="")
         assert "Your case will close in 1 day if we do not hear from you" in closure.reply
         assert closure.note.splitlines()[-1] == "Case closes in 1 day without a reply."

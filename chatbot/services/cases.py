@@ -186,34 +186,6 @@ class CaseService:
         missing = [label for field_id, label, _multi in HELPFUL_DETAILS if not given.get(field_id)]
         return case, reply, missing
 
-    async def for_contact(
-        self,
-        *,
-        actor: str,
-        surface: str,
-        channel: str,
-        procedure: str | None,
-        ticket: str | None = None,
-        number: str | None = None,
-        tier1: bool = True,
-    ) -> Case:
-        """The case a contact without a run works on (an escalation by hand): as `plan_start`, applied at once."""
-        plan = await self.plan_start(
-            actor=actor,
-            surface=surface,
-            channel=channel,
-            procedure=procedure,
-            ticket=ticket,
-            number=number,
-            tier1=tier1,
-        )
-        if plan.new_case is not None:
-            return await self.store.cases.open(plan.new_case, actor=actor, at=self.clock(), counter=plan.counter)
-        assert plan.case is not None
-        if plan.move is not None:
-            await self.store.move_case(plan.move, actor=actor, at=self.clock())
-        return await self.get(plan.case.id)
-
     async def for_escalation(
         self, *, actor: str, surface: str, channel: str, ticket: str | None, number: str | None
     ) -> tuple[NewCase | None, int | None, tuple[str, str]]:
