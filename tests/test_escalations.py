@@ -433,6 +433,25 @@ async def test_escalate_by_hand(app, slack):
     assert dm.params["channel"] == AGENT and "acknowledged" in json.dumps(dm.params["blocks"])
 
 
+async def test_escalate_by_hand_on_an_open_case_moves_it_straight_to_tier2(app, slack):
+    """A case `/case new` opened (no run works on it yet) goes from open to escalated: no Tier I step between."""
+    cases = app.runtime.deps.escalations.cases
+    case, _reply, _missing = await cases.intake(
+        actor=AGENT, surface="slack", channel="C0SUPPORT", ticket="48213", details={}, priority=None
+    )
+    assert case.status == "open"
+    await app.command("", command="/escalate")
+    await app.submit(
+        {"group": "school-district-associations", "summary": "Gradebook export fails", "priority": "normal",
+         "reference": case.number},
+        view=app.last_view(),
+    )  # fmt: skip
+    shown = await cases.view(case.number)
+    assert shown.case.status == "escalated"
+    assert [e.action for e in shown.timeline] == ["case.opened", "escalate", "case.escalated"]
+    assert [esc.case_id for esc in shown.escalations] == [case.id]
+
+
 async def test_oncall_lists_groups_and_who_would_be_pinged(app, slack):
     await away(app, HERBERT, "2h")
     await app.command("", user=AGENT, command="/oncall")

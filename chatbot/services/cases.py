@@ -192,9 +192,9 @@ class CaseService:
         """The case an escalation raised by hand belongs to, as `plan_start` finds it: a new case to open with the
         escalation (with its number, taken now: the hand-off names it), or an existing one (reopened now if it was
         closed). Returns the new case and its counter (None, None for an existing one) and the case's id and
-        number."""
+        number. No run works on it, so an open case is not moved to Tier I first: the escalation moves it on."""
         plan = await self.plan_start(
-            actor=actor, surface=surface, channel=channel, procedure=None, ticket=ticket, number=number
+            actor=actor, surface=surface, channel=channel, procedure=None, ticket=ticket, number=number, tier1=False
         )
         if plan.new_case is not None:
             new = plan.new_case
