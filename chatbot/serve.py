@@ -34,7 +34,7 @@ async def serve(
 
         assert settings.slack_app_token is not None
         socket_handler = CheckedSocketModeHandler(runtime.bolt, settings.slack_app_token.reveal())
-        await socket_handler.connect_async()
+        await socket_handler.connect_async()  # type: ignore[no-untyped-call]  # slack_sdk leaves it untyped
         log.info("Socket Mode connected; /healthz and /metrics on port %d", settings.port)
     elif runtime.bolt is not None:
         log.info("listening on http://%s:%d/slack/events", host, settings.port)
@@ -52,7 +52,7 @@ async def serve(
         if worker_task is not None:
             await worker_task
         if socket_handler is not None:
-            await socket_handler.close_async()
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
         await runtime.close()
 

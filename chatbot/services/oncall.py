@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from chatbot.config import Config, Group
 from chatbot.domain.errors import UserFacingError
-from chatbot.services.availability import MemberStatus, Targets, choose_targets, member_statuses
+from chatbot.domain.escalation_policy import Targets
+from chatbot.services.availability import MemberStatus, choose_targets, member_statuses
 from chatbot.services.clock import Clock
 from chatbot.storage import Store
 

@@ -277,8 +277,8 @@ class TriageService:
         )
         if not saved:
             self._recent.pop(run_id, None)
-            latest = await self.store.get_run(run_id)
-            raise StaleAnswer(version, latest.version if latest else -1)
+            stored = await self.store.get_run(run_id)
+            raise StaleAnswer(version, stored.version if stored else -1)
         if escalation is not None and self.escalations is not None:  # the run's newest: the one its save wrote
             latest: Escalation | None = self.escalations.created(escalation, now)
         else:

@@ -177,4 +177,5 @@ def _has_cases(sync: Connection) -> bool:
 
 
 async def _all(c: AsyncConnection, query: Select[Any]) -> Sequence[Any]:
-    return (await c.execute(query)).all()
+    found: Sequence[Any] = (await c.execute(query)).all()
+    return found

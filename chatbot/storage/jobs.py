@@ -14,9 +14,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from chatbot.domain.jobs import Job, JobKind, JobStatus, NewJob
 from chatbot.storage.gate import FairPool
@@ -92,21 +90,8 @@ def job_from_row(row: JobRow | SimpleNamespace) -> Job:
     )
 
 
-async def add_jobs(session: AsyncSession, new: Sequence[NewJob], at: datetime) -> None:
-    """Insert jobs; one whose `key` exists already is left out (a schedule's period is queued once)."""
-    plain = [job_values(job, at) for job in new if job.key is None]
-    if plain:
-        await session.execute(insert(jobs), plain)
-    for job in new:
-        if job.key is None:
-            continue
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(jobs).values(job_values(job, at)).on_conflict_do_nothing(index_elements=["key"])
-        await session.execute(statement)
-
-
 def add_jobs_program(new: Sequence[NewJob], at: datetime) -> Program[None]:
-    """`add_jobs` as a program: one whose key exists already is left out. Every job row is inserted in one shape,
+    """Insert jobs, as a program: one whose `key` exists already is left out. Every job row is inserted in one shape,
     keyed or not (a NULL key conflicts with nothing), so a program's jobs go as one INSERT on PostgreSQL: a keyed
     one among unkeyed ones would take a statement, and a transaction, of its own (programs_pg._fits)."""
     for job in new:

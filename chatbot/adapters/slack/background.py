@@ -23,14 +23,15 @@ class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def spawn(self, work: Coroutine[Any, Any, None], *, what: str, on_failure: OnFailure | None = None) -> None:
+    def spawn(self, work: Coroutine[Any, Any, object], *, what: str, on_failure: OnFailure | None = None) -> None:
         # Its database work waits behind any on an ack's way (storage/priority.py).
         task = asyncio.get_running_loop().create_task(self.guard(work, what, on_failure), context=after_ack_context())
         self._tasks.add(task)  # keep a reference: the loop only holds weak ones
         task.add_done_callback(self._tasks.discard)
 
-    async def guard(self, work: Coroutine[Any, Any, None], what: str, on_failure: OnFailure | None) -> None:
-        """Await `work`; if it fails, log it with a reference id and hand that id to `on_failure`."""
+    async def guard(self, work: Awaitable[object], what: str, on_failure: OnFailure | None) -> None:
+        """Await `work` (its result is not used); if it fails, log it with a reference id and hand that id to
+        `on_failure`."""
         try:
             await work
         except Exception:

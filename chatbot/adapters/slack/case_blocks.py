@@ -212,12 +212,12 @@ def home_view(
     if escalations:
         blocks.append(kit.header("Open escalations in your groups"))
         for esc in escalations[:30]:
-            case = f" · case {escape_mrkdwn(esc.handoff.case_number)}" if esc.handoff.case_number else ""
+            on_case = f" · case {escape_mrkdwn(esc.handoff.case_number)}" if esc.handoff.case_number else ""
             who = f" · {esc.status.value} by <@{esc.handled_by}>" if esc.handled_by else f" · {esc.status.value}"
             blocks.append(
                 kit.section(
                     f"*{escape_mrkdwn(esc.summary)}* · {escape_mrkdwn(esc.group_id)} · {esc.priority.value}"
-                    f"{case}{who} · since {esc.created_at:%Y-%m-%d %H:%M} UTC"
+                    f"{on_case}{who} · since {esc.created_at:%Y-%m-%d %H:%M} UTC"
                 )
             )
     return {"type": "home", "blocks": blocks[:HOME_LIMIT]}

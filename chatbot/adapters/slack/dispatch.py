@@ -36,7 +36,7 @@ class CheckedSocketModeHandler(AsyncSocketModeHandler):
     """Socket Mode with the same shape check as the HTTP front: a malformed envelope is logged and acknowledged
     (Slack would only redeliver it) and never reaches bolt."""
 
-    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         data = req.payload if isinstance(req.payload, dict) else {}
         try:
             payload = parse(data)

@@ -22,8 +22,11 @@ FORM_CALLBACK = "triage.form.submit"
 FIELD_ACTION = "value"  # action id of the one input element in each form block; the block id is the field id
 
 
+_NAV_ACTIONS: dict[str, Action] = {CONTINUE: Continue(), BACK: Back(), RESTART: Restart(), CANCEL: Cancel()}
+
+
 def nav_action(action_id: str) -> Action:
-    return {CONTINUE: Continue(), BACK: Back(), RESTART: Restart(), CANCEL: Cancel()}[action_id]
+    return _NAV_ACTIONS[action_id]
 
 
 def choice_action(ref: RunRef) -> Action:

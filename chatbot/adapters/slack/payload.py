@@ -147,9 +147,9 @@ class _Common(BoltFields):
 
 class BlockActions(_Common):
     type: Literal["block_actions"]
-    user: Ref
+    user: Ref  # type: ignore[assignment]  # narrowed: what this interaction carries
     actions: list[Action] = Field(min_length=1)
-    channel: Ref | None = None
+    channel: Ref | None = None  # type: ignore[assignment]  # narrowed: what this interaction carries
     team: TeamRef | None = None
     container: Container | None = None
     view: ModalView | None = None
@@ -176,7 +176,7 @@ class BlockActions(_Common):
 
 class ViewSubmission(_Common):
     type: Literal["view_submission"]
-    user: Ref
+    user: Ref  # type: ignore[assignment]  # narrowed: what this interaction carries
     view: ModalView
 
     def values(self) -> dict[str, str]:
@@ -191,7 +191,7 @@ class ViewSubmission(_Common):
 
 class ViewClosed(_Common):
     type: Literal["view_closed"]
-    user: Ref
+    user: Ref  # type: ignore[assignment]  # narrowed: what this interaction carries
     view: ModalView
 
 
@@ -199,7 +199,7 @@ class OtherInteraction(_Common):
     """An interaction type this app registers no listener for (bolt answers it as unhandled)."""
 
     type: str
-    user: Ref | None = None  # an object in every interaction Slack sends
+    user: Ref | None = None  # type: ignore[assignment]  # an object in every interaction Slack sends
     view: ModalView | None = None
     actions: list[dict[str, Any]] | None = Field(default=None, min_length=1)  # bolt takes the first one
 
