@@ -156,7 +156,7 @@ class Runtime:
             )
             surfaces[Surface.TEAMS] = teams.delivery
             digest_posters[Surface.TEAMS] = teams.digests
-            teams.add_command("digest", digest_command(digests))
+            teams.add_command("digest", digest_command(digests, escalations))
         jobs = EscalationJobs(config, store, surfaces, clock, metrics)
         registrations = {
             **jobs.registrations(),

@@ -345,3 +345,26 @@ async def test_a_digest_whose_answer_was_lost_is_looked_for_not_posted_again(sla
         assert len(slack.calls_to("conversations.history")) == 1  # it looked, and found it
         [job] = [j for j in await app.runtime.store.jobs.list() if j.kind == JobKind.DIGEST]
         assert job.status == "done"
+
+
+async def test_slash_digest_is_for_who_may_see_cases_and_shows_nothing_to_others(slack, db_url):
+    """The digest names escalations: `/digest` is answered as `/case NUMBER` is, to whoever may start playbooks
+    there (here: the lead, by `access.users`) or a Tier 2 member anywhere, and to no one else."""
+    clock = FakeClock(MONDAY_8AM)
+    access = {"users": [LEAD]}
+    app_config = example_config(digests=[LEADS], access=access)
+    tier2_member = app_config.people["herbert-mena"].slack_user
+    async with running_app(slack, db_url, app_config, clock=clock) as app:
+        refused = await app.command("today", user=AGENT, channel=LEADS_CHANNEL, command="/digest")
+        assert "not set up to see the leads' digest" in refused.body["text"]
+        await app.settle()
+        assert slack.ephemerals.get(AGENT, []) == [] and slack.responses == []  # nothing counted, nothing sent
+        helped = await app.command("help", user=AGENT, channel=LEADS_CHANNEL, command="/digest")
+        assert "shows the leads' digest to you alone" in helped.body["text"]  # what it is, not the figures
+
+        for who, where in ((LEAD, LEADS_CHANNEL), (tier2_member, TIER2)):
+            shown = await app.command("today", user=who, channel=where, command="/digest")
+            assert shown.body["response_type"] == "ephemeral" and "Counting" in shown.body["text"]
+            await app.settle()
+            [digest] = slack.ephemerals[who]
+            assert "Escalations raised" in fields(digest)

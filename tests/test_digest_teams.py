@@ -22,6 +22,8 @@ from tests.fakeslack import FakeSlack
 from tests.slackapp import FakeClock
 from tests.teamsapp import (
     AGENT,
+    HERBERT,
+    OUTSIDER,
     TIER2_TEAMS,
     Chat,
     TeamsApp,
@@ -133,6 +135,27 @@ async def test_digest_today_in_teams_shows_the_figures_chatbot_digest_prints(wor
         refused = said(await app.say(AGENT, "digest fortnight", mine))
         assert "I do not know the period 'fortnight'" in refused
         assert posted_digests(app) == []  # answered to the asker: nothing posted in the leads' channel
+
+
+async def test_digest_in_teams_is_for_who_may_see_cases_and_shows_nothing_to_others(world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """As Slack's `/digest`: whoever may start playbooks there (`access.teams_users`) or a Tier 2 member sees it;
+    anyone else is told so, and shows no figure and no escalation."""
+    clock = FakeClock(MONDAY_10AM)
+    config = teams_config(digests=[LEADS], access={"teams_users": [AGENT.aad]})
+    async with running_teams(world, f"sqlite:///{tmp_path / 'access.sqlite3'}", config=config, clock=clock) as app:
+        await install(app)
+        await seed(World(app.runtime.store))
+        outsider = Chat.personal(OUTSIDER)
+        app.connector.conversation(outsider.id)
+        refused = said(await app.say(OUTSIDER, "digest today", outsider))
+        assert "not set up to see the leads' digest" in refused
+        assert "Escalations raised" not in refused and TYPED not in refused
+        for who in (AGENT, HERBERT):  # Herbert: a member of Clever Tier 2, not in `access`
+            chat = Chat.personal(who)
+            app.connector.conversation(chat.id)
+            shown = await app.say(who, "digest today", chat)
+            assert shown is not None
+            assert facts(checked(shown.body["attachments"][0]["content"]))["Escalations raised"] == "2 (+1)"
 
 
 async def test_the_weekday_digest_is_posted_once_in_the_teams_channel(world, db_url) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,15 @@ NOT_SET_UP = (
     "You are not set up to start playbooks here. Ask your team lead to add you (or this channel) to the chatbot "
     "configuration."
 )
+CASES_NOT_ALLOWED = (
+    "You are not set up to look up or reopen cases here. Ask your team lead to add you (or this channel) to the "
+    "chatbot configuration."
+)
+# The digest names escalations (their summaries, who has them): the people cases are shown to, and no one else.
+DIGEST_NOT_ALLOWED = (
+    "You are not set up to see the leads' digest here. Ask your team lead to add you (or this channel) to the "
+    "chatbot configuration."
+)
 
 
 class AccessPolicy:

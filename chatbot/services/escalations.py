@@ -35,7 +35,7 @@ from chatbot.domain.jobs import NewJob
 from chatbot.domain.run import RunState
 from chatbot.engine.machine import Engine
 from chatbot.engine.schema import OutcomeKind
-from chatbot.services.access import AccessPolicy, NotAllowed
+from chatbot.services.access import CASES_NOT_ALLOWED, AccessPolicy, NotAllowed
 from chatbot.services.case_texts import Closure
 from chatbot.services.cases import CaseService
 from chatbot.services.clock import Clock
@@ -46,10 +46,6 @@ from chatbot.storage.cases import CaseWrite
 UsergroupMembers = Callable[[str], Awaitable[frozenset[str]]]
 ESCALATING = (OutcomeKind.ESCALATED, OutcomeKind.TICKET_SHARE)
 KNOWN_ESCALATIONS = 512  # kept as last seen: ~9 kB each with a long hand-off, so under 5 MB; few are open at once
-CASES_NOT_ALLOWED = (
-    "You are not set up to look up or reopen cases here. Ask your team lead to add you (or this channel) to the "
-    "chatbot configuration."
-)
 
 
 class NotAMember(UserFacingError):
@@ -102,15 +98,16 @@ class EscalationService:
         if self.access is not None:
             await self.access.check_start(actor, channel or "")
 
-    async def check_case_access(self, actor: str, channel: str | None) -> None:
-        """Showing or reopening a case is for whoever may start playbooks there, or a member of a Tier 2 group
-        (who work cases from their own channels). NotAllowed otherwise."""
+    async def check_staff(self, actor: str, channel: str | None, refusal: str = CASES_NOT_ALLOWED) -> None:
+        """Showing or reopening a case, or the leads' digest (`refusal` says which was refused), is for whoever may
+        start playbooks there, or a member of a Tier 2 group (who work from their own channels). NotAllowed
+        otherwise."""
         if self.access is None or await self.access.allowed(actor, channel or ""):
             return
         for group in self.config.groups.values():
             if await self.is_member(group, actor):
                 return
-        raise NotAllowed(CASES_NOT_ALLOWED)
+        raise NotAllowed(refusal)
 
     # --- creating ------------------------------------------------------------------------------------------
     def from_run(

@@ -45,11 +45,11 @@ async def command(deps: TeamsDeps, turn: IncomingMessage, text: str) -> Reply:
         await deps.triage.check_start(actor_of(turn.who), conversation_key(turn.conversation.id))
         return Reply(intake_card(uuid.uuid4().hex, words[1] if len(words) > 1 else None))
     if verb == "reopen" and len(words) == 2:
-        await deps.escalations.check_case_access(actor_of(turn.who), conversation_key(turn.conversation.id))
+        await deps.escalations.check_staff(actor_of(turn.who), conversation_key(turn.conversation.id))
         case = await cases.reopen(words[1], actor_of(turn.who))
         return Reply.notice(f"Case {case.number} is open again.")
     if len(words) == 1 and CASE_NUMBER.match(words[0]):
-        await deps.escalations.check_case_access(actor_of(turn.who), conversation_key(turn.conversation.id))
+        await deps.escalations.check_staff(actor_of(turn.who), conversation_key(turn.conversation.id))
         return Reply(case_view_card(await cases.view(words[0]), deps.config))
     return Reply.notice(f"I did not understand “{text[:100]}”. Type case help.")
 

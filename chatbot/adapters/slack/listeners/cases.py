@@ -83,12 +83,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             open_modal(p, new_case_modal(ChannelRef(p.channel_id), ticket), "new case modal")
             return
         if words[0].lower() == "reopen" and len(words) == 2:
-            await deps.escalations.check_case_access(p.user_id, p.channel_id)
+            await deps.escalations.check_staff(p.user_id, p.channel_id)
             case = await cases.reopen(words[1], p.user_id)
             await ack(response_type="ephemeral", text=f"Case *{escape_mrkdwn(case.number)}* is open again.")
             return
         if len(words) == 1 and CASE_NUMBER.match(words[0]):
-            await deps.escalations.check_case_access(p.user_id, p.channel_id)
+            await deps.escalations.check_staff(p.user_id, p.channel_id)
             msg = case_details(await cases.view(words[0]))
             await ack(response_type="ephemeral", text=msg.text, blocks=msg.blocks)
             return

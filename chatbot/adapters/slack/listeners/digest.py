@@ -1,4 +1,5 @@
-"""`/digest [today|yesterday|week|since DATE]`: the leads' digest for any period, shown only to whoever asks.
+"""`/digest [today|yesterday|week|since DATE]`: the leads' digest for any period, shown only to whoever asks, if
+they may see cases (escalations' summaries are in it): whoever may start playbooks there, or a Tier 2 member.
 
 The period is read before the ack (a mistake is answered at once); the figures take longer than Slack's 3 s on a big
 database, so they are computed after it and sent through the command's response_url. Typed in a channel a schedule
@@ -17,6 +18,7 @@ from chatbot.adapters.slack.payload import SlashCommand
 from chatbot.config import DigestSchedule
 from chatbot.domain.digest import Period
 from chatbot.rendering.digest_format import period_line
+from chatbot.services.access import DIGEST_NOT_ALLOWED
 from chatbot.services.digest_periods import PERIOD_HELP
 
 MARKER = "digest-request"
@@ -41,6 +43,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if p.text.strip().lower() in ("help", "?"):
             await ack(response_type="ephemeral", text=f"`{name}` shows the leads' digest to you alone: {PERIOD_HELP}.")
             return
+        await deps.escalations.check_staff(p.user_id, p.channel_id, DIGEST_NOT_ALLOWED)  # answered as an error
         schedule = service.default_schedule(p.channel_id)
         period = service.period(p.text, schedule)  # a period it cannot read is answered by the error boundary
         await ack(response_type="ephemeral", text=f"Counting {period_line(period)}…")
