@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import pytest
 
@@ -85,27 +86,10 @@ class World:
         """What a Tier I run reaching a resolved outcome does to its case (the move saved with the answer)."""
         return await self.store.move_case(self.cases.resolved_move(case_id, summary), actor=AGENT, at=self.clock())
 
-    async def contact(
-        self,
-        *,
-        actor: str,
-        surface: str,
-        channel: str,
-        procedure: str | None,
-        ticket: str | None = None,
-        number: str | None = None,
-        tier1: bool = True,
-    ) -> Case:
-        """The case a contact works on, as a run's start plans it (`plan_start`) and its write applies it."""
-        plan = await self.cases.plan_start(
-            actor=actor,
-            surface=surface,
-            channel=channel,
-            procedure=procedure,
-            ticket=ticket,
-            number=number,
-            tier1=tier1,
-        )
+    async def contact(self, *, actor: str, **where: Any) -> Case:
+        """The case a contact works on, as a run's start plans it (`plan_start`: surface, channel, procedure, ticket,
+        number, tier1) and its write applies it."""
+        plan = await self.cases.plan_start(actor=actor, **where)
         if plan.new_case is not None:
             return await self.store.cases.open(plan.new_case, actor=actor, at=self.clock(), counter=plan.counter)
         assert plan.case is not None
